@@ -1,0 +1,107 @@
+"""Lesson 1: the NumPy Module machinery and layers, and their PyTorch twins, beyond the registered cross-checks."""
+import numpy as np
+import pytest
+import torch
+
+from dlcourse import numpy as dnp
+from dlcourse.numpy.nn import Module, Parameter
+from dlcourse.torch import nn as tnn
+
+
+def test_parameter_names_and_state_dict_match_pytorch():
+    np_model = dnp.MLP(4, [5, 3])
+    builtin = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    assert list(np_model.state_dict()) == list(builtin.state_dict())
+    assert list(tnn.MLP(4, [5, 3]).state_dict()) == list(builtin.state_dict())
+    builtin.load_state_dict({k: torch.from_numpy(v) for k, v in np_model.state_dict().items()})
+    np_model.load_state_dict(builtin.state_dict())
+
+
+def test_gradients_accumulate_and_zero_grad_clears_them():
+    layer = dnp.Linear(3, 2, dtype='float64')
+    x = np.ones((4, 3))
+    layer(x); layer.backward(np.ones((4, 2)))
+    first = layer.weight.grad.copy()
+    layer(x); layer.backward(np.ones((4, 2)))
+    np.testing.assert_allclose(layer.weight.grad, 2 * first)
+    layer.zero_grad(set_to_none=False)
+    assert not layer.weight.grad.any()
+    layer.zero_grad()
+    assert layer.weight.grad is None
+
+
+def test_default_init_matches_pytorch_bounds():
+    dnp.manual_seed(0)
+    w = dnp.Linear(100, 400).weight.data
+    assert np.abs(w).max() <= 0.1 and np.abs(w).max() > 0.099
+    assert abs(w.std() - 0.1 / np.sqrt(3)) < 2e-3
+
+
+def test_train_eval_and_dtype_conversion():
+    model = dnp.MLP(3, [4, 2])
+    assert all(m.training for m in model.modules())
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.to('float64')
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert model(np.ones((1, 3))).dtype == np.float64
+
+
+def test_repr_lists_layers_like_pytorch():
+    text = repr(dnp.MLP(3, [4, 2]))
+    assert '(0): Linear(in_features=3, out_features=4, bias=True)' in text and '(1): ReLU()' in text
+
+
+def test_buffers_are_saved_and_cast():
+    class WithBuffer(Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer('running_mean', np.zeros(3, dtype=np.float32))
+    m = WithBuffer()
+    assert list(m.state_dict()) == ['running_mean']
+    m.load_state_dict({'running_mean': np.ones(3)})
+    assert m.running_mean.tolist() == [1, 1, 1]
+    m.to('float64')
+    assert m.running_mean.dtype == np.float64
+
+
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda: dnp.Linear(0, 3), ValueError, 'in_features'),
+    (lambda: dnp.Linear(3, 2.5), TypeError, 'out_features'),
+    (lambda: dnp.Linear(3, 2)(np.ones((2, 4), dtype=np.float32)), ValueError, 'expected last dimension 3'),
+    (lambda: dnp.Linear(3, 2)(np.ones((2, 3))), TypeError, "expected dtype float32 (the layer's dtype)"),
+    (lambda: dnp.Linear(3, 2)(np.ones((2, 3), dtype=np.int32)), TypeError, 'floating-point'),
+    (lambda: dnp.Linear(3, 2)(np.float32(1.0)), TypeError, 'input'),
+    (lambda: dnp.Linear(3, 2).backward(np.ones((2, 2))), RuntimeError, 'before forward'),
+    (lambda: dnp.ReLU().backward(np.ones(2)), RuntimeError, 'before forward'),
+    (lambda: dnp.ReLU()(np.arange(3)), TypeError, 'floating-point'),
+    (lambda: dnp.MLP(3, []), ValueError, 'hidden_channels'),
+    (lambda: dnp.MLP(3, [2], activation_layer='relu'), TypeError, 'activation_layer'),
+    (lambda: dnp.Sequential(object()), TypeError, 'expected a dlcourse.numpy Module'),
+    (lambda: Parameter([1.0]), TypeError, 'data'),
+    (lambda: dnp.Linear(2, 2, dtype='int8'), ValueError, 'dtype'),
+    (lambda: dnp.Linear(2, 2).load_state_dict({'weight': np.zeros((2, 2))}), KeyError, 'missing keys'),
+    (lambda: dnp.Linear(2, 2).load_state_dict({'weight': np.zeros((3, 2)), 'bias': np.zeros(2)}), ValueError, "state_dict['weight']"),
+    (lambda: tnn.Linear(0, 2), ValueError, 'in_features'),
+    (lambda: tnn.Linear(3, 2)(torch.ones(2, 4)), ValueError, 'expected last dimension 3'),
+    (lambda: tnn.ReLU()(torch.arange(3)), TypeError, 'floating-point'),
+    (lambda: tnn.MLP(3, [], ), ValueError, 'hidden_channels'),
+    (lambda: tnn.Sequential(dnp.ReLU()), TypeError, 'expected a torch.nn.Module'),
+])
+def test_bad_input_is_a_clear_error(call, error, fragment):
+    with pytest.raises(error) as info: call()
+    assert fragment in str(info.value)
+
+
+def test_linear_backward_checks_grad_output_shape():
+    layer = dnp.Linear(3, 2)
+    layer(np.ones((4, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match='grad_output: expected shape'):
+        layer.backward(np.ones((4, 3), dtype=np.float32))
+
+
+def test_module_without_super_init_is_reported():
+    class Broken(Module):
+        def __init__(self): self.weight = Parameter(np.zeros(2))
+    with pytest.raises(AttributeError, match='super'):
+        Broken()
