@@ -1,0 +1,587 @@
+"Tests for dlcourse.data: digits, splits, scalers, one-hot, mini-batch loaders and synthetic datasets."
+import subprocess
+import sys
+
+import matplotlib
+matplotlib.use('Agg')
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dlcourse.core import manual_seed
+from dlcourse.data import (ArrayDataset, DataLoader, Digits, MinMaxScaler, NotFittedError, StandardScaler,
+                           as_generator, load_digits, make_moons, make_regression_curve, make_spirals, one_hot,
+                           show_digits, split_indices, to_torch_loader, train_val_test_split)
+
+sk_pre = pytest.importorskip('sklearn.preprocessing')
+
+
+# ---------------------------------------------------------------- digits
+
+def test_digits_shapes_and_classes():
+    d = load_digits()
+    assert isinstance(d, Digits) and len(d) == 1797
+    assert d.X.shape == (1797, 64) and d.X.dtype == np.float32
+    assert d.images.shape == (1797, 8, 8)
+    np.testing.assert_array_equal(d.images.reshape(-1, 64), d.X)
+    assert d.y.shape == (1797,) and d.y.dtype == np.int64
+    assert d.classes == tuple('0123456789')
+    np.testing.assert_array_equal(np.bincount(d.y), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    assert d.X.min() == 0 and d.X.max() == 16 and (d.X == np.round(d.X)).all()
+
+
+def test_digits_match_sklearn():
+    from sklearn.datasets import load_digits as sk_load_digits
+    sk, d = sk_load_digits(), load_digits('float64')
+    np.testing.assert_array_equal(d.X, sk.data)
+    np.testing.assert_array_equal(d.y, sk.target)
+    assert d.X.dtype == np.float64
+
+
+def test_digits_returns_fresh_copies():
+    a = load_digits()
+    a.X[:] = -5
+    a.y[:] = 7
+    b = load_digits()
+    assert b.X.min() == 0 and np.bincount(b.y).min() > 100
+    assert not np.shares_memory(a.X, b.X)
+
+
+@pytest.mark.parametrize('dtype', ['int8', 'float16', 'nope', 3])
+def test_digits_bad_dtype(dtype):
+    with pytest.raises(ValueError, match='dtype'):
+        load_digits(dtype)
+
+
+# ---------------------------------------------------------------- splits
+
+def test_split_stratified_disjoint_complete():
+    d = load_digits()
+    tr, va, te = split_indices(d.y, val_size=0.15, test_size=0.15, seed=0)
+    assert (len(tr), len(va), len(te)) == (1257, 270, 270)
+    allidx = np.concatenate([tr, va, te])
+    np.testing.assert_array_equal(np.sort(allidx), np.arange(1797))   # disjoint and complete
+    counts = np.bincount(d.y)
+    for idx, frac, slack in [(tr, 0.7, 2), (va, 0.15, 1), (te, 0.15, 1)]:   # train is what is left: two roundings
+        per_class = np.bincount(d.y[idx], minlength=10)
+        assert np.all(np.abs(per_class - frac * counts) < slack), per_class
+
+
+def test_split_arrays_follow_indices():
+    d = load_digits()
+    out = train_val_test_split(d.X, d.y, seed=3)
+    tr, va, te = split_indices(d.y, seed=3)
+    for (Xs, ys), idx in zip([out[0:2], out[2:4], out[4:6]], [tr, va, te]):
+        np.testing.assert_array_equal(Xs, d.X[idx])
+        np.testing.assert_array_equal(ys, d.y[idx])
+
+
+def test_split_deterministic_and_seed_dependent():
+    y = load_digits().y
+    a, b = split_indices(y, seed=7), split_indices(y, seed=7)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    c = split_indices(y, seed=8)
+    assert not np.array_equal(a[2], c[2])
+    g1, g2 = split_indices(y, seed=np.random.default_rng(7)), split_indices(y, seed=np.random.default_rng(7))
+    np.testing.assert_array_equal(g1[0], g2[0])
+
+
+def test_split_unstratified_and_regression_targets():
+    X = np.arange(100.0).reshape(50, 2)
+    y = np.linspace(0, 1, 50)                       # float targets: only without stratification
+    Xtr, ytr, Xva, yva, Xte, yte = train_val_test_split(X, y, val_size=0.2, test_size=0.1, stratify=False, seed=1)
+    assert (len(Xtr), len(Xva), len(Xte)) == (35, 10, 5)
+    assert len(np.intersect1d(ytr, yte)) == 0
+    np.testing.assert_allclose(Xtr[:, 0] / 2, ytr * 49)
+
+
+def test_split_zero_sizes_and_tensors():
+    y = np.repeat(np.arange(3), 10)
+    tr, va, te = split_indices(y, val_size=0, test_size=0)
+    assert len(tr) == 30 and len(va) == len(te) == 0
+    X = torch.arange(60.0).reshape(30, 2)
+    Xtr, ytr, *_ = train_val_test_split(X, torch.from_numpy(y), seed=0)
+    assert isinstance(Xtr, torch.Tensor) and len(Xtr) == len(ytr) == 20      # 0.15 * 30 = 4.5 rounds up to 5
+
+
+def test_split_small_classes_keep_train_nonempty():
+    y = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 2])
+    tr, va, te = split_indices(y, val_size=0.2, test_size=0.2, seed=0)
+    assert len(tr) + len(va) + len(te) == 10 and len(te) == 2 and len(va) == 2
+    with pytest.raises(ValueError, match='val_size, test_size'):
+        split_indices(np.array([0, 1]), val_size=0.4, test_size=0.4, stratify=False)
+    tr, va, te = split_indices(np.array([0, 1, 1]), val_size=0.3, test_size=0.3)   # a class may run out, not the split
+    assert (len(tr), len(va), len(te)) == (1, 1, 1)
+
+
+@pytest.mark.parametrize('kwargs, exc, name', [
+    (dict(val_size=-0.1), ValueError, 'val_size'),
+    (dict(val_size=1.0), ValueError, 'val_size'),
+    (dict(test_size=1.5), ValueError, 'test_size'),
+    (dict(test_size='0.2'), TypeError, 'test_size'),
+    (dict(val_size=0.6, test_size=0.5), ValueError, 'val_size, test_size'),
+    (dict(stratify='yes'), TypeError, 'stratify'),
+    (dict(seed=-1), ValueError, 'seed'),
+    (dict(seed='abc'), TypeError, 'seed'),
+    (dict(seed=1.5), TypeError, 'seed'),
+])
+def test_split_bad_arguments(kwargs, exc, name):
+    d = load_digits()
+    with pytest.raises(exc, match=name):
+        train_val_test_split(d.X, d.y, **kwargs)
+    with pytest.raises(exc, match=name):
+        split_indices(d.y, **kwargs)
+
+
+def test_split_bad_arrays():
+    d = load_digits()
+    with pytest.raises(ValueError, match='X, y'):
+        train_val_test_split(d.X, d.y[:-1])
+    with pytest.raises(TypeError, match='y: expected an integer'):
+        train_val_test_split(d.X, d.y.astype(float))
+    with pytest.raises(ValueError, match='y: expected a 1-D'):
+        train_val_test_split(d.X, d.y[:, None])
+    with pytest.raises(TypeError, match='X: expected'):
+        train_val_test_split(list(d.X), d.y)
+    with pytest.raises(ValueError, match='X: contains NaN'):
+        train_val_test_split(np.full((4, 2), np.nan), np.array([0, 1, 0, 1]))
+
+
+def test_as_generator():
+    g = np.random.default_rng(0)
+    assert as_generator(g) is g
+    assert as_generator(5).integers(1000) == np.random.default_rng(5).integers(1000)
+    manual_seed(3)
+    from dlcourse.core import default_generator
+    assert as_generator(None) is default_generator()
+    with pytest.raises(TypeError, match='generator'):
+        as_generator(True)
+    with pytest.raises(TypeError, match='gen'):
+        as_generator('x', name='gen')
+
+
+# ---------------------------------------------------------------- scalers
+
+def _data_with_constant_columns(dtype=np.float64):
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 2.0, size=(40, 6)) * np.array([1, 10, 0.01, 1, 1, 1])
+    X[:, 3] = 0.0                # exactly constant at zero (like the digits' corner pixels)
+    X[:, 4] = 0.1                # constant at a value that is not exactly representable
+    X[:, 5] = 7.0
+    return X.astype(dtype)
+
+
+@pytest.mark.parametrize('dtype', [np.float64, np.float32])
+def test_standard_scaler_matches_sklearn(dtype):
+    X = _data_with_constant_columns(dtype)
+    Xtr, Xte = X[:30], X[30:]
+    ours, ref = StandardScaler().fit(Xtr), sk_pre.StandardScaler().fit(Xtr)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.mean_, ref.mean_, **tol)
+    np.testing.assert_allclose(ours.var_, ref.var_, **tol)
+    np.testing.assert_allclose(ours.scale_, ref.scale_, **tol)
+    np.testing.assert_allclose(ours.transform(Xte), ref.transform(Xte), **tol)
+    np.testing.assert_allclose(ours.inverse_transform(Xte), ref.inverse_transform(Xte), **tol)
+    np.testing.assert_allclose(ours.fit_transform(Xtr), ref.fit_transform(Xtr), **tol)
+    assert ours.transform(Xte).dtype == dtype
+    assert np.isfinite(ours.transform(Xte)).all()
+    np.testing.assert_array_equal(ours.scale_[3:], 1.0)
+
+
+@pytest.mark.parametrize('with_mean, with_std', [(True, False), (False, True), (False, False)])
+def test_standard_scaler_options_match_sklearn(with_mean, with_std):
+    X = _data_with_constant_columns()
+    ours = StandardScaler(with_mean=with_mean, with_std=with_std).fit(X)
+    ref = sk_pre.StandardScaler(with_mean=with_mean, with_std=with_std).fit(X)
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.inverse_transform(X), ref.inverse_transform(X), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('feature_range', [(0, 1), (-1, 1), (2.5, 3.0)])
+def test_minmax_scaler_matches_sklearn(feature_range):
+    X = _data_with_constant_columns()
+    Xtr, Xte = X[:30], X[30:]
+    ours, ref = MinMaxScaler(feature_range).fit(Xtr), sk_pre.MinMaxScaler(feature_range).fit(Xtr)
+    for attr in ['data_min_', 'data_max_', 'data_range_', 'scale_', 'min_']:
+        np.testing.assert_allclose(getattr(ours, attr), getattr(ref, attr), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.transform(Xte), ref.transform(Xte), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.inverse_transform(Xte), ref.inverse_transform(Xte), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.fit_transform(Xtr), ref.fit_transform(Xtr), rtol=1e-12, atol=1e-12)
+    Z = ours.transform(Xtr)
+    np.testing.assert_allclose(Z.min(axis=0), feature_range[0], atol=1e-12)
+    np.testing.assert_allclose(Z[:, :3].max(axis=0), feature_range[1], atol=1e-12)
+
+
+def test_scalers_on_digits_fit_on_train_only():
+    d = load_digits('float64')
+    Xtr, ytr, Xva, yva, Xte, yte = train_val_test_split(d.X, d.y, seed=0)
+    for ours, ref in [(StandardScaler(), sk_pre.StandardScaler()), (MinMaxScaler(), sk_pre.MinMaxScaler())]:
+        ours.fit(Xtr); ref.fit(Xtr)
+        for part in (Xtr, Xva, Xte):
+            np.testing.assert_allclose(ours.transform(part), ref.transform(part), rtol=1e-12, atol=1e-12)
+        # the statistics are the training split's, not the whole dataset's
+        assert not np.allclose(ours.transform(d.X), type(ours)().fit_transform(d.X))
+
+
+def test_scalers_do_not_modify_input_and_integer_input():
+    Xi = np.array([[1, 2], [3, 2], [5, 2]], dtype=np.int64)
+    for s in (StandardScaler(), MinMaxScaler()):
+        X = _data_with_constant_columns()
+        before = X.copy()
+        s.fit(X); s.transform(X); s.fit_transform(X); s.inverse_transform(X)
+        np.testing.assert_array_equal(X, before)
+        out = type(s)().fit_transform(Xi)
+        assert out.dtype == np.float64 and np.isfinite(out).all()
+
+
+def test_scalers_not_fitted_and_feature_mismatch():
+    for s in (StandardScaler(), MinMaxScaler()):
+        for method in ('transform', 'inverse_transform'):
+            with pytest.raises(NotFittedError, match=f'{type(s).__name__}.{method}.*not fitted'):
+                getattr(s, method)(np.ones((2, 3)))
+        assert issubclass(NotFittedError, ValueError)
+        s.fit(np.ones((4, 3)))
+        with pytest.raises(ValueError, match='X: expected 3 features'):
+            s.transform(np.ones((2, 4)))
+
+
+@pytest.mark.parametrize('X, exc, msg', [
+    (np.ones(5), ValueError, 'X: expected a 2-D'),
+    (np.ones((2, 2, 2)), ValueError, 'X: expected a 2-D'),
+    ([[1.0, 2.0]], TypeError, 'X: expected a NumPy array'),
+    (torch.ones(3, 2), TypeError, 'X: expected a NumPy array'),
+    (np.array([[1.0, np.nan]]), ValueError, 'X: contains NaN'),
+    (np.array([['a', 'b']]), TypeError, 'X: expected a numeric'),
+    (np.ones((0, 3)), ValueError, 'X: expected at least one sample'),
+])
+def test_scalers_bad_X(X, exc, msg):
+    for cls in (StandardScaler, MinMaxScaler):
+        with pytest.raises(exc, match=msg):
+            cls().fit(X)
+
+
+@pytest.mark.parametrize('feature_range, exc', [((1, 0), ValueError), ((0, 0), ValueError), ((0,), TypeError),
+                                                ('01', TypeError), ((0, float('inf')), ValueError),
+                                                ((0, float('nan')), ValueError), ((0, 'a'), TypeError)])
+def test_minmax_bad_feature_range(feature_range, exc):
+    with pytest.raises(exc, match='feature_range'):
+        MinMaxScaler(feature_range)
+
+
+def test_standard_scaler_bad_flags():
+    with pytest.raises(TypeError, match='with_mean'):
+        StandardScaler(with_mean=1)
+    with pytest.raises(TypeError, match='with_std'):
+        StandardScaler(with_std='no')
+
+
+# ---------------------------------------------------------------- one-hot
+
+@pytest.mark.parametrize('shape', [(7,), (3, 4), (2, 3, 2), (0,)])
+@pytest.mark.parametrize('num_classes', [None, -1, 6, 11])
+def test_one_hot_matches_torch(shape, num_classes):
+    y = np.random.default_rng(0).integers(0, 6, size=shape)
+    if len(y) == 0 and num_classes in (None, -1):
+        with pytest.raises(ValueError, match='num_classes'):
+            one_hot(y, num_classes)
+        return
+    expected = F.one_hot(torch.from_numpy(y), -1 if num_classes is None else num_classes).numpy()
+    got = one_hot(y, num_classes)
+    assert got.dtype == np.int64 and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_one_hot_dtypes_and_int_kinds():
+    y = np.array([2, 0, 1], dtype=np.uint8)
+    np.testing.assert_array_equal(one_hot(y, dtype='float32'), np.eye(3, dtype=np.float32)[[2, 0, 1]])
+    assert one_hot(y, dtype=np.float64).dtype == np.float64
+    assert one_hot(y, dtype=bool).dtype == np.bool_
+
+
+@pytest.mark.parametrize('args, exc, msg', [
+    ((np.array([0, -1]),), ValueError, 'y: class labels must be non-negative'),
+    ((np.array([0, 3]), 3), ValueError, 'y: labels must be < num_classes=3'),
+    ((np.array([0.0, 1.0]),), TypeError, 'y: expected an integer'),
+    (([0, 1],), TypeError, 'y: expected a NumPy array'),
+    ((torch.tensor([0, 1]),), TypeError, 'y: expected a NumPy array'),
+    ((np.array([0, 1]), 0), ValueError, 'num_classes'),
+    ((np.array([0, 1]), -2), ValueError, 'num_classes'),
+    ((np.array([0, 1]), 2.0), TypeError, 'num_classes'),
+    ((np.array([0, 1]), True), TypeError, 'num_classes'),
+    ((np.array([0, 1]), 2, 'nonsense'), TypeError, 'dtype'),
+    ((np.array([0, 1]), 2, 'U5'), TypeError, 'dtype'),
+])
+def test_one_hot_bad_input(args, exc, msg):
+    with pytest.raises(exc, match=msg):
+        one_hot(*args)
+
+
+# ---------------------------------------------------------------- ArrayDataset / DataLoader
+
+def test_array_dataset_indexing():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    ds = ArrayDataset(X, y)
+    assert len(ds) == 10
+    x0, y0 = ds[3]
+    np.testing.assert_array_equal(x0, X[3]); assert y0 == 3
+    xb, yb = ds[np.array([1, 4])]
+    np.testing.assert_array_equal(xb, X[[1, 4]]); np.testing.assert_array_equal(yb, [1, 4])
+    xs, ys = ds[2:5]
+    assert xs.shape == (3, 2) and ys.tolist() == [2, 3, 4]
+    assert len(ArrayDataset(y)[0]) == 1
+
+
+def test_array_dataset_bad_input():
+    with pytest.raises(TypeError, match='arrays'):
+        ArrayDataset()
+    with pytest.raises(ValueError, match=r'arrays\[1\]: expected 10 samples'):
+        ArrayDataset(np.zeros((10, 2)), np.zeros(9))
+    with pytest.raises(TypeError, match=r'arrays\[0\]'):
+        ArrayDataset([1, 2, 3])
+    with pytest.raises(ValueError, match=r'arrays\[0\]'):
+        ArrayDataset(np.array(3.0))
+    with pytest.raises(ValueError, match=r'arrays\[1\]: contains NaN'):
+        ArrayDataset(np.zeros(2), np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize('n', [0, 1, 10, 64, 65, 130])
+@pytest.mark.parametrize('batch_size', [1, 7, 64, 100])
+@pytest.mark.parametrize('drop_last', [False, True])
+def test_loader_batch_counts(n, batch_size, drop_last):
+    ds = ArrayDataset(np.arange(n, dtype=np.float64).reshape(n, 1), np.arange(n))
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=drop_last, generator=0)
+    sizes = [len(yb) for _, yb in loader]
+    expected = n // batch_size if drop_last else -(-n // batch_size)
+    assert len(loader) == len(sizes) == expected
+    assert all(s == batch_size for s in sizes[:-1])
+    if drop_last:
+        assert all(s == batch_size for s in sizes)
+    else:
+        assert sum(sizes) == n
+    torch_ds = torch.utils.data.TensorDataset(torch.zeros(n, 1))     # PyTorch agrees on the count
+    assert len(loader) == len(torch.utils.data.DataLoader(torch_ds, batch_size=batch_size, drop_last=drop_last))
+
+
+def test_loader_epoch_is_a_permutation_and_batches_align():
+    X, y = np.arange(50.0)[:, None] * 10, np.arange(50)
+    loader = DataLoader(ArrayDataset(X, y), batch_size=8, shuffle=True, generator=1)
+    seen = []
+    for xb, yb in loader:
+        assert isinstance(xb, np.ndarray) and xb.shape[1:] == (1,)
+        np.testing.assert_array_equal(xb[:, 0], yb * 10)          # rows stay together
+        seen.append(yb)
+    np.testing.assert_array_equal(np.sort(np.concatenate(seen)), y)
+
+
+def test_loader_no_shuffle_is_sequential():
+    y = np.arange(23)
+    loader = DataLoader(ArrayDataset(y), batch_size=5)
+    assert (loader.batch_size, loader.shuffle, loader.drop_last) == (5, False, False)
+    np.testing.assert_array_equal(np.concatenate([b for (b,) in loader]), y)
+    assert DataLoader(ArrayDataset(y)).batch_size == 1           # PyTorch's default
+
+
+def test_loader_shuffle_determinism():
+    ds = ArrayDataset(np.arange(100))
+
+    def epochs(gen, k=3, **kw):
+        loader = DataLoader(ds, batch_size=16, shuffle=True, generator=gen, **kw)
+        return [np.concatenate([b for (b,) in loader]) for _ in range(k)]
+
+    a, b = epochs(5), epochs(5)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    assert not np.array_equal(a[0], a[1])                          # fresh permutation per epoch
+    assert not np.array_equal(a[0], epochs(6)[0])
+    c = epochs(np.random.default_rng(5))
+    np.testing.assert_array_equal(c[0], a[0])
+    manual_seed(5)                                                 # None -> dlcourse's default generator
+    d = epochs(None)
+    np.testing.assert_array_equal(d[0], a[0])
+
+
+def test_loader_batches_are_copies():
+    X = np.zeros((10, 2))
+    loader = DataLoader(ArrayDataset(X), batch_size=4)
+    for (xb,) in loader:
+        xb += 1
+    assert (X == 0).all()
+
+
+@pytest.mark.parametrize('kwargs, exc, msg', [
+    (dict(batch_size=0), ValueError, 'batch_size'),
+    (dict(batch_size=2.0), TypeError, 'batch_size'),
+    (dict(batch_size=True), TypeError, 'batch_size'),
+    (dict(shuffle='yes'), TypeError, 'shuffle'),
+    (dict(drop_last=1), TypeError, 'drop_last'),
+    (dict(generator='seed'), TypeError, 'generator'),
+    (dict(generator=-3), ValueError, 'generator'),
+])
+def test_loader_bad_arguments(kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        DataLoader(ArrayDataset(np.zeros(4)), **kwargs)
+
+
+def test_loader_bad_dataset():
+    with pytest.raises(TypeError, match='dataset: expected an ArrayDataset'):
+        DataLoader((np.zeros(4), np.zeros(4)))
+    with pytest.raises(TypeError, match='dataset'):
+        DataLoader(torch.utils.data.TensorDataset(torch.zeros(4)))
+
+
+# ---------------------------------------------------------------- NumPy <-> PyTorch loaders
+
+def _assert_same_batches(np_loader, torch_loader, epochs=3):
+    total = 0
+    for _ in range(epochs):
+        for np_batch, t_batch in zip(np_loader, torch_loader, strict=True):
+            assert isinstance(t_batch, tuple) and len(t_batch) == len(np_batch)
+            for a, t in zip(np_batch, t_batch):
+                assert isinstance(t, torch.Tensor)
+                assert t.numpy().dtype == a.dtype.newbyteorder('=')
+                np.testing.assert_array_equal(t.numpy(), a)
+            total += 1
+    return total
+
+
+@pytest.mark.parametrize('shuffle', [True, False])
+@pytest.mark.parametrize('drop_last', [True, False])
+def test_torch_loader_identical_batches(shuffle, drop_last):
+    d = load_digits()
+    Xtr, ytr, *_ = train_val_test_split(d.X, d.y, seed=0)
+    np_loader = DataLoader(ArrayDataset(Xtr, ytr), batch_size=100, shuffle=shuffle, drop_last=drop_last, generator=42)
+    torch_loader = to_torch_loader(np_loader)
+    assert isinstance(torch_loader, torch.utils.data.DataLoader)
+    assert isinstance(torch_loader.sampler, torch.utils.data.Sampler)
+    assert len(torch_loader) == len(np_loader) == (12 if drop_last else 13)
+    assert (torch_loader.batch_size, torch_loader.drop_last) == (100, drop_last)
+    assert _assert_same_batches(np_loader, torch_loader) == 3 * len(np_loader)
+
+
+def test_torch_loader_starts_from_current_state_and_keeps_dtypes():
+    X = np.random.default_rng(0).normal(size=(37, 3))              # float64 stays float64
+    y = np.arange(37)
+    np_loader = DataLoader(ArrayDataset(X, y), batch_size=5, shuffle=True, generator=np.random.default_rng(9))
+    first = [yb for _, yb in np_loader]                            # the NumPy loader has moved on one epoch...
+    torch_loader = to_torch_loader(np_loader)                      # ...so its twin replays from epoch 2
+    assert _assert_same_batches(np_loader, torch_loader, epochs=2) == 16
+    xb, yb = next(iter(torch_loader))
+    assert xb.dtype == torch.float64 and yb.dtype == torch.int64
+    assert not all(np.array_equal(a, b.numpy()) for a, b in zip(first, [t for _, t in torch_loader]))
+
+
+def test_torch_loader_default_generator():
+    manual_seed(11)
+    np_loader = DataLoader(ArrayDataset(np.arange(30)), batch_size=4, shuffle=True)
+    torch_loader = to_torch_loader(np_loader)
+    _assert_same_batches(np_loader, torch_loader, epochs=2)
+
+
+def test_torch_loader_odd_arrays():
+    X = np.arange(12, dtype='>f4').reshape(6, 2)               # big-endian and read-only arrays are converted
+    y = np.arange(6)
+    y.flags.writeable = False
+    np_loader = DataLoader(ArrayDataset(X, y), batch_size=4)
+    _assert_same_batches(np_loader, to_torch_loader(np_loader), epochs=1)
+    with pytest.raises(TypeError, match='loader: dataset array 1'):
+        to_torch_loader(DataLoader(ArrayDataset(X, np.array(list('abcdef')))))
+
+
+def test_torch_loader_bad_input():
+    with pytest.raises(TypeError, match='loader'):
+        to_torch_loader(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(3))))
+
+
+def test_module_does_not_import_torch():
+    code = "import sys, dlcourse.data, dlcourse.mnist; assert 'torch' not in sys.modules; " \
+           "assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, '-c', code], check=True)
+
+
+# ---------------------------------------------------------------- synthetic datasets
+
+def test_spirals():
+    X, y = make_spirals()
+    assert X.shape == (300, 2) and X.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_array_equal(np.bincount(y), [100, 100, 100])
+    assert np.abs(X).max() <= 1.0 + 1e-6                           # radius grows from 0 to 1
+    X2, y2 = make_spirals(n_samples=101, n_classes=4, noise=0.0, seed=1, dtype='float64')
+    assert X2.dtype == np.float64 and np.bincount(y2).tolist() == [26, 25, 25, 25]
+    np.testing.assert_array_equal(make_spirals(seed=5)[0], make_spirals(seed=5)[0])
+    assert not np.array_equal(make_spirals(seed=5)[0], make_spirals(seed=6)[0])
+
+
+def test_moons():
+    X, y = make_moons()
+    assert X.shape == (200, 2) and set(y.tolist()) == {0, 1} and np.bincount(y).tolist() == [100, 100]
+    X0, y0 = make_moons(n_samples=51, noise=0.0)
+    outer, inner = X0[y0 == 0], X0[y0 == 1]
+    np.testing.assert_allclose(np.hypot(*outer.T), 1.0, atol=1e-6)                     # upper unit half circle
+    np.testing.assert_allclose(np.hypot(inner[:, 0] - 1, inner[:, 1] - 0.5), 1.0, atol=1e-6)
+    assert (outer[:, 1] >= -1e-6).all() and (inner[:, 1] <= 0.5 + 1e-6).all()
+    np.testing.assert_array_equal(make_moons(seed=2)[0], make_moons(seed=2)[0])
+
+
+def test_regression_curve():
+    x, y = make_regression_curve()
+    assert x.shape == y.shape == (100, 1) and x.dtype == y.dtype == np.float32
+    assert np.abs(x).max() <= np.pi
+    x0, y0 = make_regression_curve(n_samples=50, noise=0.0, dtype='float64')
+    np.testing.assert_allclose(y0, np.sin(x0), atol=1e-12)
+    resid = y - np.sin(x)
+    assert 0.05 < resid.std() < 0.2
+
+
+@pytest.mark.parametrize('fn, kwargs, exc, msg', [
+    (make_spirals, dict(n_samples=2, n_classes=3), ValueError, 'n_samples'),
+    (make_spirals, dict(n_classes=0), ValueError, 'n_classes'),
+    (make_spirals, dict(n_classes=2.5), TypeError, 'n_classes'),
+    (make_spirals, dict(noise=-0.1), ValueError, 'noise'),
+    (make_spirals, dict(seed='x'), TypeError, 'seed'),
+    (make_moons, dict(n_samples=1), ValueError, 'n_samples'),
+    (make_moons, dict(noise=float('inf')), ValueError, 'noise'),
+    (make_moons, dict(dtype='int32'), ValueError, 'dtype'),
+    (make_regression_curve, dict(n_samples=0), ValueError, 'n_samples'),
+    (make_regression_curve, dict(n_samples=1.0), TypeError, 'n_samples'),
+    (make_regression_curve, dict(noise='a'), TypeError, 'noise'),
+    (make_regression_curve, dict(seed=-1), ValueError, 'seed'),
+])
+def test_synthetic_bad_arguments(fn, kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        fn(**kwargs)
+
+
+# ---------------------------------------------------------------- gallery
+
+def test_show_digits():
+    import matplotlib.pyplot as plt
+    d = load_digits()
+    preds = d.y[:12].copy()
+    preds[3] = (preds[3] + 1) % 10
+    fig = show_digits(d.images[:12], d.y[:12], preds, n=12, ncols=5)
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(axes) == 12 and len(fig.axes) == 15
+    assert axes[3].get_title() == f"{preds[3]} ({d.y[3]})"
+    assert axes[3].title.get_color() == 'tab:red' and axes[0].get_title() == str(d.y[0])
+    fig2 = show_digits(d.X, n=3, classes=list('abcdefghij'))             # flattened images, no labels
+    assert len([ax for ax in fig2.axes if ax.images]) == 3
+    fig3 = show_digits(d.images[:4], d.y[:4], classes=list('abcdefghij'))
+    assert [ax.get_title() for ax in fig3.axes if ax.images] == [list('abcdefghij')[c] for c in d.y[:4]]
+    plt.close('all')
+
+
+@pytest.mark.parametrize('args, kwargs, exc, msg', [
+    ((np.zeros((3, 10)),), {}, ValueError, 'images: a 2-D array needs square'),
+    ((np.zeros(5),), {}, ValueError, 'images'),
+    (([[0.0]],), {}, TypeError, 'images'),
+    ((np.zeros((3, 8, 8)), np.zeros(2, int)), {}, ValueError, 'labels: expected 3'),
+    ((np.zeros((3, 8, 8)), np.zeros(3)), {}, TypeError, 'labels'),
+    ((np.zeros((3, 8, 8)), np.zeros(3, int), np.zeros(4, int)), {}, ValueError, 'preds'),
+    ((np.zeros((3, 8, 8)),), dict(n=0), ValueError, 'n: '),
+    ((np.zeros((3, 8, 8)),), dict(ncols=0), ValueError, 'ncols'),
+])
+def test_show_digits_bad_input(args, kwargs, exc, msg):
+    with pytest.raises(exc, match=msg):
+        show_digits(*args, **kwargs)
