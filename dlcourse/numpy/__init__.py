@@ -1,3 +1,9 @@
 """The NumPy backend: every layer, loss and optimizer written from scratch, forward and backward. Never imports torch."""
 from dlcourse.core import manual_seed
-from .nn import *
+from .nn import MLP, Linear, Module, Parameter, ReLU, Sequential
+from .activations import (ACTIVATIONS, GELU, LeakyReLU, Sigmoid, Softmax, Tanh, gelu, leaky_relu, relu, sigmoid,
+                          softmax, tanh)
+from .losses import (LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss,
+                     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, log_softmax,
+                     logsumexp, mse_loss, multi_margin_loss)
+from .optim import SGD, Optimizer

@@ -1,2 +1,8 @@
 """The PyTorch backend: the same concepts as `dlcourse.numpy`, written with tensor operations, on any device."""
-from .nn import *
+from .nn import MLP, Linear, ReLU, Sequential
+from .activations import (ACTIVATIONS, GELU, LeakyReLU, Sigmoid, Softmax, Tanh, gelu, leaky_relu, relu, sigmoid,
+                          softmax, tanh)
+from .losses import (LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss,
+                     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, log_softmax,
+                     logsumexp, mse_loss, multi_margin_loss)
+from .optim import SGD
