@@ -11,13 +11,7 @@ from dlcourse.numpy.optim import SGD, Optimizer
 from dlcourse.torch import optim as topt
 from dlcourse.torch.optim import SGD as TorchSGD, least_squares_problem, sgd_trajectory
 
-COMBOS = {
-    'plain': dict(lr=0.05),
-    'momentum': dict(lr=0.05, momentum=0.9),
-    'dampening': dict(lr=0.05, momentum=0.9, dampening=0.5),
-    'nesterov': dict(lr=0.05, momentum=0.9, nesterov=True),
-    'weight_decay': dict(lr=0.05, weight_decay=0.1),
-    'maximize': dict(lr=0.05, maximize=True),
+COMBOS = topt.SGD_CHECKS | {
     'momentum+weight_decay': dict(lr=0.05, momentum=0.5, weight_decay=0.05),
     'nesterov+weight_decay+maximize': dict(lr=0.03, momentum=0.8, nesterov=True, weight_decay=0.01, maximize=True),
     'dampening+weight_decay+maximize': dict(lr=0.03, momentum=0.7, dampening=0.3, weight_decay=0.02, maximize=True),
