@@ -87,3 +87,43 @@ def test_diverging_run_exits_1_with_the_step():
     done = run('train', '--backend', 'numpy', '--lr', '1000', '--epochs', '2', '--json')
     assert done.returncode == 1
     assert 'at step' in done.stderr and 'learning rate' in done.stderr and 'Traceback' not in done.stderr
+
+
+@pytest.mark.parametrize('optimizer, options', [
+    ('sgd', dict(momentum=0.9, nesterov=True, weight_decay=1e-3)), ('adagrad', {}), ('rmsprop', dict(momentum=0.5)),
+    ('adam', dict(betas=(0.8, 0.99))), ('adamw', dict(weight_decay=0.1)), ('adamax', {}),
+])
+def test_every_optimizer_trains_both_backends_identically(optimizer, options):
+    result = compare_backends(epochs=1, dtype='float64', progress=False, optimizer=optimizer, lr=0.01, hidden=(32,),
+                              **options)
+    assert result['max_loss_curve_diff'] < 1e-10
+    assert result['numpy']['test_accuracy'] > 0.5
+
+
+@pytest.mark.parametrize('scheduler', ['step', 'multistep', 'exponential', 'cosine', 'warmup-cosine', 'onecycle', 'plateau'])
+def test_every_scheduler_runs_in_both_backends(scheduler):
+    result = compare_backends(epochs=3, dtype='float64', progress=False, scheduler=scheduler, hidden=(32,))
+    assert result['max_loss_curve_diff'] < 1e-10
+
+
+def test_schedule_changes_the_learning_rate_it_trains_with():
+    from dlcourse.cli import make_optimizer, make_scheduler
+    from dlcourse import numpy as dnp
+    opt = make_optimizer('numpy', 'sgd', dnp.Linear(2, 2).parameters(), lr=0.1)
+    cb = make_scheduler('cosine', opt, epochs=2, steps_per_epoch=5)
+    for _ in range(10): cb.scheduler.step()
+    assert opt.param_groups[0]['lr'] == pytest.approx(0.0, abs=1e-12)
+    assert make_scheduler('none', opt, 2, 5) is None
+
+
+@pytest.mark.parametrize('args, fragment', [
+    (['train', '--optimizer', 'adam', '--momentum', '0.9', '--epochs', '1'], 'momentum: only sgd, rmsprop take momentum'),
+    (['train', '--optimizer', 'sgd', '--betas', '0.9,0.99', '--epochs', '1'], 'betas: only adam'),
+    (['train', '--optimizer', 'sgd', '--nesterov', '--epochs', '1'], 'momentum'),
+    (['train', '--optimizer', 'adam', '--betas', '0.9', '--epochs', '1'], 'argument --betas'),
+    (['train', '--optimizer', 'lbfgs'], 'argument --optimizer'),
+    (['train', '--scheduler', 'warmup-cosine', '--epochs', '1'], 'warmup-cosine'),
+])
+def test_bad_optimizer_and_scheduler_arguments(args, fragment):
+    done = run(*args)
+    assert done.returncode == 2 and fragment in done.stderr and 'Traceback' not in done.stderr, done.stderr
