@@ -11,3 +11,5 @@ from .adaptive import Adagrad, Adam, Adamax, AdamW, RMSprop
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .clip import clip_grad_norm_, clip_grad_value_
 from . import init, metrics
+from .regularization import Dropout, l1_penalty, l2_penalty
+from . import augment
