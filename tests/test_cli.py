@@ -127,3 +127,28 @@ def test_schedule_changes_the_learning_rate_it_trains_with():
 def test_bad_optimizer_and_scheduler_arguments(args, fragment):
     done = run(*args)
     assert done.returncode == 2 and fragment in done.stderr and 'Traceback' not in done.stderr, done.stderr
+
+
+def test_dropout_and_early_stopping_options():
+    plain = train_digits('numpy', epochs=2, hidden=(32,), progress=False, dtype='float64')
+    dropped = train_digits('numpy', epochs=2, hidden=(32,), progress=False, dtype='float64', dropout=0.3)
+    assert dropped.history.step_loss != plain.history.step_loss
+    stopped = train_digits('numpy', epochs=40, hidden=(32,), lr=0.5, progress=False, early_stopping=1)
+    assert len(stopped.history.epochs) < 40
+
+
+def test_dropout_model_layout_is_the_same_in_both_backends():
+    from dlcourse.cli import _model_and_loss, initial_state
+    numpy_model, _ = _model_and_loss('numpy', (16, 8), 'relu', 'float64', None, dropout=0.5)
+    torch_model, _ = _model_and_loss('torch', (16, 8), 'relu', 'float64', 'cpu', dropout=0.5)
+    assert list(numpy_model.state_dict()) == list(torch_model.state_dict()) == list(initial_state((16, 8), 'relu', 'float64', 0, 0.5))
+    assert [type(m).__name__ for m in numpy_model] == [type(m).__name__ for m in torch_model]
+
+
+@pytest.mark.parametrize('args, fragment', [
+    (['train', '--dropout', '1', '--epochs', '1'], 'dropout: expected a value in [0, 1)'),
+    (['train', '--early-stopping', '-2', '--epochs', '1'], 'early_stopping'),
+])
+def test_bad_regularization_arguments(args, fragment):
+    done = run(*args)
+    assert done.returncode == 2 and fragment in done.stderr and 'Traceback' not in done.stderr, done.stderr
