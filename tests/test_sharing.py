@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+import torch
+
+from dlcourse.crosscheck import gradient_check
+from dlcourse.numpy.nn import Linear, ReLU, Sequential
+from dlcourse.numpy.sharing import TiedLinear
+from dlcourse.torch import nn as tnn
+from dlcourse.torch.sharing import TiedLinear as TorchTiedLinear, tied_autoencoder, train_autoencoder
+
+
+def _tied(seed=0, dtype='float64'):
+    enc = Linear(6, 3, dtype=dtype, generator=np.random.default_rng(seed))
+    return enc, Sequential(enc, ReLU(), TiedLinear(enc, generator=np.random.default_rng(seed + 1)))
+
+
+def test_shared_grad_is_sum_of_untied_uses():
+    enc, model = _tied()
+    x, g = np.random.default_rng(1).normal(size=(2, 5, 6)), np.random.default_rng(2).normal(size=(2, 5, 6))
+    model(x); grad_in = model.backward(g)
+    u_enc, u_dec = Linear(6, 3, dtype='float64'), Linear(3, 6, dtype='float64')
+    u_enc.weight.data, u_enc.bias.data = enc.weight.data.copy(), enc.bias.data.copy()
+    u_dec.weight.data, u_dec.bias.data = enc.weight.data.T.copy(), model[2].bias.data.copy()
+    untied = Sequential(u_enc, ReLU(), u_dec)
+    np.testing.assert_allclose(model(x), untied(x), rtol=1e-13)
+    u_grad_in = untied.backward(g)
+    np.testing.assert_allclose(enc.weight.grad, u_enc.weight.grad + u_dec.weight.grad.T, rtol=1e-13)
+    np.testing.assert_allclose(model[2].bias.grad, u_dec.bias.grad, rtol=1e-13)
+    np.testing.assert_allclose(grad_in, u_grad_in, rtol=1e-13)
+    assert max(gradient_check(model, (x[0],)).values()) < 1e-6
+
+
+def test_torch_shared_grad_is_sum_of_untied_uses():
+    torch.manual_seed(0)
+    enc = tnn.Linear(6, 3, dtype=torch.float64)
+    dec = TorchTiedLinear(enc)
+    x = torch.randn(5, 6, dtype=torch.float64)
+    (dec(torch.relu(enc(x))) ** 2).sum().backward()
+    w1 = enc.weight.detach().clone().requires_grad_(); w2 = enc.weight.detach().clone().requires_grad_()
+    (((torch.relu(x @ w1.T + enc.bias) @ w2) + dec.bias) ** 2).sum().backward()
+    torch.testing.assert_close(enc.weight.grad, w1.grad + w2.grad, rtol=1e-13, atol=0)
+
+
+def test_parameters_once_state_dict_every_name():
+    enc, model = _tied()
+    params = list(model.parameters())
+    assert len(params) == 3 and sum(p is enc.weight for p in params) == 1
+    assert [n for n, _ in model.named_parameters()] == ['0.weight', '0.bias', '2.bias']
+    assert len(list(model.named_parameters(remove_duplicate=False))) == 4
+    assert list(model.state_dict()) == ['0.weight', '0.bias', '2.weight', '2.bias']
+    torch_model = tied_autoencoder('torch').double()
+    assert list(model.state_dict()) == list(torch_model.state_dict())
+    assert [n for n, _ in model.named_parameters()] == [n for n, _ in torch_model.named_parameters()]
+
+
+def test_state_dict_round_trip_keeps_tie():
+    _, src = _tied(seed=0)
+    enc, dst = _tied(seed=5)
+    dst.load_state_dict(src.state_dict())
+    assert dst[2].weight is enc.weight
+    for (k, a), (_, b) in zip(src.state_dict().items(), dst.state_dict().items()): np.testing.assert_array_equal(a, b, k)
+    torch_model = tied_autoencoder('torch').double()
+    torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in src.state_dict().items()})
+    assert torch_model[2].weight is torch_model[0].weight
+    dst.load_state_dict(torch_model.state_dict())
+    np.testing.assert_array_equal(dst[0].weight.data, src[0].weight.data)
+    with pytest.raises(KeyError, match='2.weight'):
+        dst.load_state_dict({k: v for k, v in src.state_dict().items() if k != '2.weight'})
+
+
+def test_to_and_zero_grad_keep_the_tie():
+    enc, model = _tied(dtype='float32')
+    model.to('float64')
+    assert model[2].weight is enc.weight and enc.weight.dtype == np.float64 and model[2].bias.dtype == np.float64
+    x = np.ones((2, 6)); model(x); model.backward(np.ones((2, 6)))
+    model.zero_grad()
+    assert enc.weight.grad is None
+
+
+def test_bias_false_and_shapes():
+    enc = Linear(4, 2)
+    dec = TiedLinear(enc, bias=False)
+    assert dec.bias is None and (dec.in_features, dec.out_features) == (2, 4)
+    x = np.ones((3, 2), dtype=np.float32)
+    assert dec(x).shape == (3, 4) and dec.backward(np.ones((3, 4), dtype=np.float32)).shape == (3, 2)
+    t = TorchTiedLinear(tnn.Linear(4, 2), bias=False)
+    assert t.bias is None and t(torch.ones(3, 2)).shape == (3, 4)
+
+
+def test_bad_inputs():
+    for bad in (ReLU(), np.ones((3, 2)), None):
+        with pytest.raises(TypeError, match='source'): TiedLinear(bad)
+    with pytest.raises(TypeError, match='source'): TorchTiedLinear(tnn.ReLU())
+    with pytest.raises(TypeError, match='source'): TorchTiedLinear(Linear(4, 2))
+    with pytest.raises(ValueError, match='dtype'): TiedLinear(Linear(4, 2), dtype='float64')
+    with pytest.raises(ValueError, match='dtype'): TorchTiedLinear(tnn.Linear(4, 2), dtype=torch.float64)
+    dec = TiedLinear(Linear(4, 2))
+    with pytest.raises(RuntimeError, match='before forward'): dec.backward(np.ones((3, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match='input'): dec(np.ones((3, 4), dtype=np.float32))
+    with pytest.raises(TypeError, match='input'): dec(np.ones((3, 2), dtype=np.float64))
+    dec(np.ones((3, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match='grad_output'): dec.backward(np.ones((3, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match='input'): TorchTiedLinear(tnn.Linear(4, 2))(torch.ones(3, 4))
+    with pytest.raises(ValueError, match='backend'): tied_autoencoder('jax')
+    with pytest.raises(ValueError, match='hidden'): train_autoencoder(True, hidden=0)
+    with pytest.raises(ValueError, match='lr'): train_autoencoder(True, lr=0)
+
+
+def test_reusing_one_numpy_module_breaks_its_weight_gradient():
+    lin = Linear(4, 4, dtype='float64', generator=np.random.default_rng(0))
+    errors = gradient_check(Sequential(lin, ReLU(), lin), (np.random.default_rng(3).normal(size=(5, 4)),))
+    assert errors['input'] < 1e-6 and errors['0.weight'] > 1e-2
+
+
+def test_tied_autoencoder_beats_untied_with_half_the_parameters():
+    tied, untied = train_autoencoder(True, 16, epochs=5), train_autoencoder(False, 16, epochs=5)
+    assert tied['parameters'] == 64 * 16 + 16 + 64 and untied['parameters'] == 2 * 64 * 16 + 16 + 64
+    assert tied['valid_mse'] < untied['valid_mse']
