@@ -12,3 +12,4 @@ from .clip import clip_grad_norm_, clip_grad_value_
 from . import init, metrics
 from .regularization import Dropout, l1_penalty, l2_penalty
 from . import augment
+from .sharing import TiedLinear
