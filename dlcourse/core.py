@@ -8,14 +8,14 @@ from __future__ import annotations
 import numbers
 import random
 import sys
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 # %% auto #0
-__all__ = ['FLOAT_DTYPES', 'is_tensor', 'describe', 'check_array', 'check_number', 'check_bool', 'check_choice', 'resolve_dtype',
-           'torch_dtype', 'manual_seed', 'default_generator', 'seed_everything', 'default_device', 'resolve_device',
-           'to_numpy', 'to_tensor']
+__all__ = ['FLOAT_DTYPES', 'CONTROL_STYLE', 'is_tensor', 'describe', 'check_array', 'check_number', 'check_bool', 'check_choice',
+           'resolve_dtype', 'torch_dtype', 'manual_seed', 'default_generator', 'seed_everything', 'default_device',
+           'resolve_device', 'to_numpy', 'to_tensor', 'explorer']
 
 # %% ../nbs/00_core.ipynb #7b11cf1d
 def is_tensor(x: Any) -> bool:
@@ -189,3 +189,31 @@ def to_tensor(x: Any, device: Any = 'cpu', dtype: Any = None):
     t = x if is_tensor(x) else torch.as_tensor(np.asarray(x))
     if dtype is not None and t.is_floating_point(): t = t.to(torch_dtype(dtype))
     return t.to(resolve_device(device))
+
+# %% ../nbs/00_core.ipynb #6bde986a
+CONTROL_STYLE = dict(continuous_update=False, style={'description_width': 'initial'})
+
+def explorer(draw: Callable[..., Any], controls: dict[str, Any], rows: Sequence[Sequence[str]] | None = None) -> Any:
+    "`controls` (rows of names; default one row) above the figure `draw(**values)` makes, redrawn when a control changes."
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import clear_output
+    if not callable(draw): raise TypeError(f"draw: expected a function, got {describe(draw)}")
+    rows = [list(controls)] if rows is None else [list(row) for row in rows]
+    placed = [name for row in rows for name in row]
+    if sorted(placed) != sorted(controls):
+        raise ValueError(f"rows: expected every control exactly once, got {placed} for controls {list(controls)}")
+    out = widgets.Output()
+
+    def redraw(change: Any = None) -> None:
+        "Call `draw` with the current values, replacing the previous figure after a change."
+        with out:
+            if change is not None: clear_output(wait=True)
+            draw(**{name: control.value for name, control in controls.items()})
+            plt.show()
+
+    for control in controls.values(): control.observe(redraw, names='value')
+    redraw()
+    box = widgets.VBox([*(widgets.HBox([controls[name] for name in row]) for row in rows), out])
+    box.redraw = redraw
+    return box
