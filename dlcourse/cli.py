@@ -14,35 +14,30 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .core import check_choice, check_number, manual_seed, resolve_dtype
-from .data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
+from .core import check_bool, check_choice, check_number, manual_seed, resolve_dtype
+from .data import ArrayDataset, DataLoader, DigitsSplits, Standardize, digits_splits
 from .learner import History, Learner, TrainingDiverged
+from .numpy.augment import Augment, augmented_scaler, digit_augmentation
 
 # %% auto #0
-__all__ = ['SPLIT_SEED', 'DEFAULTS', 'OPTIMIZERS', 'SCHEDULERS', 'DigitsSplits', 'digits_splits', 'TrainResult', 'with_dropout',
-           'initial_state', 'load_initial_state', 'optimizer_options', 'make_optimizer', 'make_scheduler',
-           'train_digits', 'compare_backends', 'bench_epoch', 'build_parser', 'main']
+__all__ = ['SPLIT_SEED', 'DEFAULTS', 'OPTIMIZERS', 'SCHEDULERS', 'digit_loaders', 'TrainResult', 'with_dropout', 'initial_state',
+           'load_initial_state', 'optimizer_options', 'make_optimizer', 'make_scheduler', 'train_digits',
+           'compare_backends', 'bench_epoch', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #60735600
-@dataclass
-class DigitsSplits:
-    "Standardized train/validation/test splits of the digits."
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_valid: np.ndarray
-    y_valid: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-
 SPLIT_SEED = 4
 
-def digits_splits(dtype: Any = 'float32', split_seed: int = SPLIT_SEED) -> DigitsSplits:
-    "The digits split 70/15/15 (stratified, by `split_seed`) and standardized with training-split statistics."
-    digits = load_digits(dtype=resolve_dtype(dtype))
-    X_tr, y_tr, X_va, y_va, X_te, y_te = train_val_test_split(digits.X, digits.y, seed=split_seed)
-    scaler = StandardScaler().fit(X_tr)
-    cast = lambda a: scaler.transform(a).astype(resolve_dtype(dtype))
-    return DigitsSplits(cast(X_tr), y_tr, cast(X_va), y_va, cast(X_te), y_te)
+def digit_loaders(data: DigitsSplits, batch_size: int, seed: int, augment: bool = False) -> tuple:
+    "Shuffled training batches (augmented when `augment`, then standardized), and standardized validation and test batches."
+    train_dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=batch_size, shuffle=True, generator=seed)
+    scaler = data.scaler
+    if augment:
+        transform = digit_augmentation()
+        scaler = augmented_scaler(data.X_train, transform, generator=seed + 1)
+        train_dl = Augment(train_dl, transform, generator=seed + 2)
+    held_out = (DataLoader(ArrayDataset(scaler.transform(X), y), batch_size=512)
+                for X, y in ((data.X_valid, data.y_valid), (data.X_test, data.y_test)))
+    return (Standardize(train_dl, scaler), *held_out)
 
 # %% ../nbs/99_cli.ipynb #26958fec
 DEFAULTS = dict(epochs=20, lr=0.1, batch_size=32, hidden=(256,), activation='relu', seed=0, dtype='float32')
@@ -144,7 +139,7 @@ def train_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, batc
                  dtype: Any = 'float32', progress: bool = True, split_seed: int = SPLIT_SEED, optimizer: str = 'sgd',
                  momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None,
                  betas: tuple[float, float] | None = None, scheduler: str = 'none', dropout: float = 0.0,
-                 early_stopping: int = 0) -> TrainResult:
+                 early_stopping: int = 0, augment: bool = False) -> TrainResult:
     "Train the digits MLP with `backend` ('numpy' or 'torch'); weights and batch order are fixed by `seed`."
     from dlcourse.numpy.activations import ACTIVATIONS
     check_choice(backend, 'backend', ('numpy', 'torch'))
@@ -160,13 +155,12 @@ def train_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, batc
     check_choice(scheduler, 'scheduler', SCHEDULERS)
     check_number(dropout, 'dropout', low=0, high=1, high_inclusive=False)
     check_number(early_stopping, 'early_stopping', low=0, integer=True)
+    check_bool(augment, 'augment')
     dtype = resolve_dtype(dtype).name
-    data = digits_splits(dtype, split_seed)
+    train_dl, valid_dl, test_dl = digit_loaders(digits_splits(split_seed, standardize=False, dtype=dtype), batch_size, seed, augment)
     model, loss_func = _model_and_loss(backend, tuple(hidden), activation, dtype, device, dropout)
     load_initial_state(model, initial_state(tuple(hidden), activation, dtype, seed, dropout))
     opt = make_optimizer(backend, optimizer, model.parameters(), **options)
-    train_dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=batch_size, shuffle=True, generator=seed)
-    valid_dl = DataLoader(ArrayDataset(data.X_valid, data.y_valid), batch_size=512)
     cbs = [make_scheduler(scheduler, opt, epochs, len(train_dl))]
     if early_stopping:
         from dlcourse.callbacks import EarlyStopping
@@ -175,7 +169,7 @@ def train_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, batc
     start = time.perf_counter()
     history = learn.fit(epochs)
     seconds = time.perf_counter() - start
-    test = learn.evaluate(DataLoader(ArrayDataset(data.X_test, data.y_test), batch_size=512))
+    test = learn.evaluate(test_dl)
     return TrainResult(backend, test['accuracy'], history.epochs[-1]['train_loss'], seconds, history)
 
 # %% ../nbs/99_cli.ipynb #77b1f653
@@ -215,7 +209,7 @@ def bench_epoch(epochs: int = 5, batch_size: int = 32, hidden: Sequence[int] = (
     check_number(epochs, 'epochs', low=1, integer=True)
     if threads is not None: torch.set_num_threads(check_number(threads, 'threads', low=1, integer=True))
     dtype = resolve_dtype(dtype).name
-    data = digits_splits(dtype)
+    data = digits_splits(SPLIT_SEED, dtype=dtype)
     state = initial_state(tuple(hidden), 'relu', dtype, 0)
     times = {}
     for name in ('numpy', 'torch', 'torch_builtin'):
@@ -286,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--dropout', type=float, default=0.0, help='dropout probability after every hidden activation')
     t.add_argument('--early-stopping', type=int, default=0, metavar='PATIENCE',
                    help='stop after PATIENCE epochs without a better validation loss, keeping the best weights (0: off)')
+    t.add_argument('--augment', action='store_true',
+                   help='rotate training digits by up to 10 degrees and add faint pixel noise, before standardizing')
     t.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
     c = sub.add_parser('check', help='run every registered cross-check and print the table')
     c.add_argument('--dtype', choices=('float64', 'float32', 'both'), default='both')
@@ -308,7 +304,8 @@ def _train(args) -> int:
                                device=args.device, dtype=args.dtype, progress=not args.json,
                                optimizer=args.optimizer, momentum=args.momentum, nesterov=args.nesterov,
                                weight_decay=args.weight_decay, betas=args.betas, scheduler=args.scheduler,
-                               dropout=args.dropout, early_stopping=args.early_stopping)
+                               dropout=args.dropout, early_stopping=args.early_stopping,
+                               augment=args.augment)
     if args.json: print(json.dumps(results)); return 0
     print(f"\n{'backend':<8} {'test accuracy':>13} {'final train loss':>16} {'seconds':>8}")
     for b in backends:

@@ -12,7 +12,7 @@ import importlib.resources
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -20,8 +20,9 @@ from .core import check_array, check_bool, check_number, describe, default_gener
 
 # %% auto #0
 __all__ = ['DIGITS_CLASSES', 'Digits', 'load_digits', 'show_digits', 'as_generator', 'split_indices', 'train_val_test_split',
-           'NotFittedError', 'StandardScaler', 'MinMaxScaler', 'one_hot', 'ArrayDataset', 'DataLoader',
-           'TensorBatchDataset', 'to_torch_loader', 'make_spirals', 'make_moons', 'make_regression_curve']
+           'NotFittedError', 'StandardScaler', 'MinMaxScaler', 'DigitsSplits', 'digits_splits', 'one_hot',
+           'ArrayDataset', 'DataLoader', 'Standardize', 'TensorBatchDataset', 'to_torch_loader', 'make_spirals',
+           'make_moons', 'make_regression_curve']
 
 # %% ../nbs/01_data.ipynb #35cfb943
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
@@ -273,6 +274,34 @@ class MinMaxScaler(_Scaler):
         X = self._check_X(X)
         return self._out(X, (X.astype(np.float64) - self.min_) / self.scale_)
 
+# %% ../nbs/01_data.ipynb #5143d5e3
+@dataclass
+class DigitsSplits:
+    "The digits' train/validation/test splits, and the scaler fitted on the training split."
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_valid: np.ndarray
+    y_valid: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    scaler: StandardScaler
+    standardized: bool
+
+def digits_splits(split_seed: int = 0, fraction: float = 1.0, subset_seed: int = 0, standardize: bool = True,
+                  dtype: Any = 'float32') -> DigitsSplits:
+    "The digits in [0, 1], split 70/15/15 by `split_seed`, training split cut to a stratified `fraction`, standardized by it."
+    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
+    check_bool(standardize, 'standardize')
+    dtype = resolve_dtype(dtype)
+    digits = load_digits(dtype=dtype)
+    X_tr, y_tr, X_va, y_va, X_te, y_te = train_val_test_split(digits.X / dtype.type(16), digits.y, seed=split_seed)
+    if fraction < 1:
+        keep = split_indices(y_tr, val_size=0.0, test_size=1.0 - fraction, seed=subset_seed)[0]
+        X_tr, y_tr = X_tr[keep], y_tr[keep]
+    scaler = StandardScaler().fit(X_tr)
+    scale = scaler.transform if standardize else (lambda X: X)
+    return DigitsSplits(scale(X_tr), y_tr, scale(X_va), y_va, scale(X_te), y_te, scaler, standardize)
+
 # %% ../nbs/01_data.ipynb #c2f1fb68
 def one_hot(y: np.ndarray, num_classes: int | None = None, dtype: Any = 'int64') -> np.ndarray:
     "Encode integer labels `y` (any shape) as one-hot vectors along a new last axis of length `num_classes`."
@@ -343,6 +372,20 @@ class DataLoader:
     def __repr__(self) -> str:
         return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}: {len(self)} batches)")
+
+# %% ../nbs/01_data.ipynb #64909154
+class Standardize:
+    "Iterate over `dl`, mapping each input batch through the fitted `scaler` (after any change `dl` makes to it)."
+    def __init__(self, dl: Iterable, scaler: StandardScaler):
+        if not hasattr(dl, '__iter__'): raise TypeError(f"dl: expected an iterable of (input, target) batches, got {describe(dl)}")
+        if not isinstance(scaler, StandardScaler): raise TypeError(f"scaler: expected a StandardScaler, got {describe(scaler)}")
+        scaler._check_fitted('transform')
+        self.dl, self.scaler = dl, scaler
+
+    def __len__(self) -> int: return len(self.dl)
+
+    def __iter__(self) -> Iterator[tuple]:
+        for x, *rest in self.dl: yield (self.scaler.transform(x), *rest)
 
 # %% ../nbs/01_data.ipynb #4cd15c04
 class TensorBatchDataset:

@@ -191,3 +191,35 @@ def test_inputs_not_modified():
         aug = make()[0]
         aug(x, 0)
     np.testing.assert_array_equal(x, before)
+
+
+def test_augmented_scaler_fits_on_the_images_and_their_augmented_copies():
+    from dlcourse.data import StandardScaler, digits_splits
+    from dlcourse.numpy.augment import augmented_scaler, digit_augmentation
+    X = digits_splits(fraction=0.2, standardize=False, dtype='float64').X_train
+    aug = digit_augmentation()
+    scaler = augmented_scaler(X, aug, copies=2, generator=0)
+    rng = np.random.default_rng(0)
+    copies = [aug(X.reshape(-1, 8, 8), rng).reshape(X.shape) for _ in range(2)]
+    expected = StandardScaler().fit(np.concatenate([X, *copies]))
+    np.testing.assert_allclose(scaler.mean_, expected.mean_, rtol=1e-12)
+    np.testing.assert_allclose(scaler.scale_, expected.scale_, rtol=1e-12)
+    assert scaler.scale_[scaler.var_ > 0].min() > 3 * StandardScaler().fit(X).scale_[StandardScaler().fit(X).var_ > 0].min()
+    np.testing.assert_array_equal(augmented_scaler(X, aug, copies=0).mean_, StandardScaler().fit(X).mean_)
+
+
+@pytest.mark.parametrize('kwargs, error, fragment', [
+    (dict(transform='rotate'), TypeError, 'transform'), (dict(copies=-1), ValueError, 'copies'),
+    (dict(image_shape=(4, 4)), ValueError, 'image_shape'), (dict(X=np.zeros(64)), ValueError, 'X'),
+])
+def test_augmented_scaler_rejects_bad_arguments(kwargs, error, fragment):
+    from dlcourse.numpy.augment import augmented_scaler, digit_augmentation
+    args = dict(X=np.zeros((3, 64)), transform=digit_augmentation()) | kwargs
+    with pytest.raises(error, match=fragment): augmented_scaler(**args)
+
+
+def test_augment_rejects_an_image_shape_that_does_not_match_the_rows():
+    from dlcourse.data import ArrayDataset, DataLoader
+    from dlcourse.numpy.augment import Augment, digit_augmentation
+    dl = Augment(DataLoader(ArrayDataset(np.zeros((4, 64)), np.zeros(4)), batch_size=2), digit_augmentation(), (4, 4))
+    with pytest.raises(ValueError, match='image_shape'): next(iter(dl))

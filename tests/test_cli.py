@@ -4,6 +4,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from dlcourse.cli import compare_backends, main, train_digits
@@ -152,3 +153,28 @@ def test_dropout_model_layout_is_the_same_in_both_backends():
 def test_bad_regularization_arguments(args, fragment):
     done = run(*args)
     assert done.returncode == 2 and fragment in done.stderr and 'Traceback' not in done.stderr, done.stderr
+
+
+def test_augment_trains_both_backends_identically_and_changes_the_batches():
+    plain = compare_backends(epochs=2, hidden=(32,), dtype='float64', progress=False)
+    augmented = compare_backends(epochs=2, hidden=(32,), dtype='float64', progress=False, augment=True)
+    assert augmented['max_loss_curve_diff'] < 1e-8
+    assert augmented['numpy']['final_train_loss'] != plain['numpy']['final_train_loss']
+
+
+def test_augment_reaches_97_percent():
+    assert train_digits('numpy', augment=True, progress=False).test_accuracy >= 0.97
+
+
+def test_without_augment_training_batches_are_the_standardized_training_split():
+    from dlcourse.cli import SPLIT_SEED, digit_loaders
+    from dlcourse.data import digits_splits
+    train_dl, valid_dl, _ = digit_loaders(digits_splits(SPLIT_SEED, standardize=False), 2000, 0)
+    standardized = digits_splits(SPLIT_SEED)
+    x, y = next(iter(train_dl))
+    np.testing.assert_array_equal(np.sort(x, axis=0), np.sort(standardized.X_train, axis=0))
+    np.testing.assert_array_equal(next(iter(valid_dl))[0], standardized.X_valid)
+
+
+def test_augment_rejects_a_non_flag():
+    with pytest.raises(TypeError, match='augment'): train_digits('numpy', epochs=1, augment='yes', progress=False)

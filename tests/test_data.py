@@ -585,3 +585,48 @@ def test_show_digits():
 def test_show_digits_bad_input(args, kwargs, exc, msg):
     with pytest.raises(exc, match=msg):
         show_digits(*args, **kwargs)
+
+
+def test_digits_splits_standardizes_exactly_like_raw_pixels():
+    from dlcourse.data import digits_splits
+    digits = load_digits('float64')
+    X_tr, _, X_va, _, _, _ = train_val_test_split(digits.X, digits.y, seed=3)
+    scaler = StandardScaler().fit(X_tr)
+    data = digits_splits(3, dtype='float64')
+    np.testing.assert_array_equal(data.X_train, scaler.transform(X_tr))  # dividing by 16 is exact
+    np.testing.assert_array_equal(data.X_valid, scaler.transform(X_va))
+    assert data.standardized and data.X_train.dtype == np.float64
+
+
+def test_digits_splits_fraction_keeps_every_class_and_fits_the_scaler_on_the_subset():
+    from dlcourse.data import digits_splits
+    full, small = digits_splits(standardize=False), digits_splits(fraction=0.25, subset_seed=1, standardize=False)
+    assert abs(len(small.y_train) - 0.25 * len(full.y_train)) <= 1
+    np.testing.assert_allclose(np.bincount(small.y_train) / len(small.y_train),
+                               np.bincount(full.y_train) / len(full.y_train), atol=0.01)
+    np.testing.assert_allclose(small.scaler.mean_, small.X_train.mean(axis=0), atol=1e-6)
+    np.testing.assert_array_equal(small.X_valid, full.X_valid)
+    assert not np.array_equal(small.y_train, digits_splits(fraction=0.25, subset_seed=2, standardize=False).y_train)
+
+
+@pytest.mark.parametrize('kwargs, error, fragment', [
+    (dict(fraction=0), ValueError, 'fraction'), (dict(fraction=1.5), ValueError, 'fraction'),
+    (dict(standardize='no'), TypeError, 'standardize'), (dict(dtype='int8'), ValueError, 'dtype'),
+])
+def test_digits_splits_rejects_bad_arguments(kwargs, error, fragment):
+    from dlcourse.data import digits_splits
+    with pytest.raises(error, match=fragment): digits_splits(**kwargs)
+
+
+def test_standardize_wraps_a_loader_and_checks_its_arguments():
+    from dlcourse.data import Standardize
+    X = np.arange(12, dtype=np.float64).reshape(6, 2)
+    scaler = StandardScaler().fit(X)
+    dl = Standardize(DataLoader(ArrayDataset(X, np.arange(6)), batch_size=4), scaler)
+    batches = list(dl)
+    assert len(dl) == len(batches) == 2
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), scaler.transform(X))
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), np.arange(6))
+    with pytest.raises(TypeError, match='dl'): Standardize(3, scaler)
+    with pytest.raises(TypeError, match='scaler'): Standardize([], 'scaler')
+    with pytest.raises(ValueError, match='not fitted'): Standardize([], StandardScaler())

@@ -2,38 +2,35 @@
 import numpy as np
 import pytest
 
-from dlcourse.data import ArrayDataset, DataLoader, StandardScaler
-from dlcourse.explore.generalization import (SETTINGS, Standardize, digit_augmentation, format_generalization,
-                                             generalization_table, run_setting, small_digits)
-from dlcourse.numpy.augment import Augment
+from dlcourse.cli import SPLIT_SEED, digit_loaders
+from dlcourse.data import digits_splits
+from dlcourse.explore.generalization import SETTINGS, format_generalization, generalization_table, run_setting
+from dlcourse.numpy.augment import augmented_scaler, digit_augmentation
 
-def test_small_digits_is_a_stratified_tenth_in_pixel_space():
-    data = small_digits()
+
+def test_the_data_is_a_stratified_tenth_in_pixel_space():
+    data = digits_splits(SPLIT_SEED, fraction=0.1, standardize=False)
     assert len(data.y_train) == 126
     counts = np.bincount(data.y_train, minlength=10)
     assert counts.min() >= 12 and counts.max() <= 13
     assert data.X_train.min() >= 0 and data.X_train.max() <= 1 and data.X_train.dtype == np.float32
     np.testing.assert_allclose(data.scaler.mean_, data.X_train.mean(axis=0), rtol=1e-5, atol=1e-7)
 
-def test_small_digits_rejects_bad_fraction():
-    with pytest.raises(ValueError, match='fraction'): small_digits(0.0)
-    with pytest.raises(ValueError, match='fraction'): small_digits(1.5)
 
-def test_augmentation_is_applied_before_standardization():
-    data = small_digits()
-    raw, y = data.X_train[:20], data.y_train[:20]
+def test_augmentation_is_applied_before_standardization_with_the_refitted_scaler():
+    data = digits_splits(SPLIT_SEED, fraction=0.1, standardize=False)
+    train_dl, valid_dl, test_dl = digit_loaders(data, batch_size=20, seed=3, augment=True)
+    x, yb = next(iter(train_dl))
+    order = np.random.default_rng(3).permutation(len(data.y_train))[:20]
     aug = digit_augmentation()
-    dl = Standardize(Augment(DataLoader(ArrayDataset(raw, y), batch_size=20), aug, generator=3), data.scaler)
-    x, yb = next(iter(dl))
-    params = aug.sample_params((20, 8, 8), np.random.default_rng(3))
-    expected = data.scaler.transform(aug.apply(raw.reshape(20, 8, 8), params).reshape(20, 64))
+    params = aug.sample_params((20, 8, 8), np.random.default_rng(5))
+    scaler = augmented_scaler(data.X_train, aug, generator=4)
+    expected = scaler.transform(aug.apply(data.X_train[order].reshape(20, 8, 8), params).reshape(20, 64))
     np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6)
-    np.testing.assert_array_equal(yb, y)
-    assert len(dl) == 1
+    np.testing.assert_array_equal(yb, data.y_train[order])
+    np.testing.assert_allclose(next(iter(test_dl))[0], scaler.transform(data.X_test), rtol=1e-6, atol=1e-6)
+    assert len(train_dl) == 7
 
-def test_standardize_rejects_bad_arguments():
-    with pytest.raises(TypeError, match='dl'): Standardize(3, StandardScaler())
-    with pytest.raises(TypeError, match='scaler'): Standardize([], 'scaler')
 
 def test_run_setting_is_deterministic_per_seed():
     a, b = run_setting.__wrapped__('dropout', 1, epochs=3), run_setting.__wrapped__('dropout', 1, epochs=3)

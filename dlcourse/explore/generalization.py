@@ -7,65 +7,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..callbacks import EarlyStopping
-from ..cli import SPLIT_SEED, with_dropout
-from ..core import check_choice, check_number, describe, manual_seed
-from ..data import ArrayDataset, DataLoader, StandardScaler, load_digits, split_indices, train_val_test_split
+from ..cli import SPLIT_SEED, digit_loaders, with_dropout
+from ..core import check_choice, check_number, manual_seed
+from ..data import digits_splits
 from ..learner import Learner
-from ..numpy.augment import Augment, Augmentation, Compose, GaussianNoise, RandomRotation
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
 from ..numpy.optim import SGD
 
 # %% auto #0
-__all__ = ['SETTINGS', 'RECIPE', 'SmallDigits', 'small_digits', 'Standardize', 'digit_augmentation', 'GeneralizationResult',
-           'run_setting', 'generalization_table', 'format_generalization', 'plot_generalization']
-
-# %% ../../nbs/95_generalization.ipynb #468fb754
-@dataclass(frozen=True)
-class SmallDigits:
-    "A small stratified training subset in [0, 1] pixel space, the full validation and test splits, and the subset's scaler."
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_valid: np.ndarray
-    y_valid: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    scaler: StandardScaler
-
-@lru_cache(maxsize=8)
-def small_digits(fraction: float = 0.1, subset_seed: int = 0) -> SmallDigits:
-    "The digits' 70/15/15 split with only a stratified `fraction` of the training split; pixels / 16, scaler fitted on the subset."
-    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
-    digits = load_digits(dtype='float32')
-    X_tr, y_tr, X_va, y_va, X_te, y_te = train_val_test_split(digits.X / np.float32(16), digits.y, seed=SPLIT_SEED)
-    keep = split_indices(y_tr, val_size=0.0, test_size=1.0 - fraction, seed=subset_seed)[0] if fraction < 1 else np.arange(len(y_tr))
-    X_sub, y_sub = X_tr[keep], y_tr[keep]
-    arrays = (X_sub, y_sub, X_va, y_va, X_te, y_te)
-    for a in arrays: a.setflags(write=False)
-    return SmallDigits(*arrays, StandardScaler().fit(X_sub))
-
-# %% ../../nbs/95_generalization.ipynb #f871b87f
-class Standardize:
-    "Iterate over `dl`, mapping each input batch through the fitted `scaler` (after any augmentation `dl` applies)."
-    def __init__(self, dl: Iterable, scaler: StandardScaler):
-        if not hasattr(dl, '__iter__'): raise TypeError(f"dl: expected an iterable of (input, target) batches, got {describe(dl)}")
-        if not isinstance(scaler, StandardScaler): raise TypeError(f"scaler: expected a fitted StandardScaler, got {describe(scaler)}")
-        self.dl, self.scaler = dl, scaler
-
-    def __len__(self) -> int: return len(self.dl)
-
-    def __iter__(self) -> Iterator[tuple]:
-        for x, *rest in self.dl: yield (self.scaler.transform(x), *rest)
-
-# %% ../../nbs/95_generalization.ipynb #9bee1065
-def digit_augmentation(degrees: float = 10.0, noise: float = 0.02) -> Augmentation:
-    "Rotation up to `degrees` then Gaussian pixel noise of std `noise` (pixels in [0, 1]); no shifts, which hurt 8x8 digits."
-    return Compose([RandomRotation(degrees), GaussianNoise(noise)])
+__all__ = ['SETTINGS', 'RECIPE', 'GeneralizationResult', 'run_setting', 'generalization_table', 'format_generalization',
+           'plot_generalization']
 
 # %% ../../nbs/95_generalization.ipynb #40ff68e3
 SETTINGS = {
@@ -89,28 +46,20 @@ class GeneralizationResult:
     train_loss: np.ndarray
     epochs_run: int
 
-def _train_loader(data: SmallDigits, seed: int, augment: bool, batch_size: int) -> Any:
-    "Shuffled batches of the subset: raw pixels, augmented when `augment`, then standardised."
-    dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=batch_size, shuffle=True, generator=seed)
-    if augment: dl = Augment(dl, digit_augmentation(), generator=seed + 1000)
-    return Standardize(dl, data.scaler)
-
 @lru_cache(maxsize=128)
 def run_setting(name: str, seed: int = 0, epochs: int = RECIPE['epochs'], fraction: float = 0.1) -> GeneralizationResult:
     "Train the digits MLP on `fraction` of the training split with the remedies of setting `name`; seeded by `seed`."
     options = SETTINGS[check_choice(name, 'name', SETTINGS)]
     check_number(seed, 'seed', low=0, integer=True)
     check_number(epochs, 'epochs', low=1, integer=True)
-    data = small_digits(fraction)
+    train_dl, valid_dl, test_dl = digit_loaders(digits_splits(SPLIT_SEED, fraction, standardize=False),
+                                                RECIPE['batch_size'], seed, options.get('augment', False))
     manual_seed(seed)
     model = with_dropout('numpy', MLP(64, [*RECIPE['hidden'], 10]), options.get('dropout', 0.0))
     opt = SGD(model.parameters(), lr=RECIPE['lr'], momentum=RECIPE['momentum'], weight_decay=options.get('weight_decay', 0.0))
     cbs = [EarlyStopping(patience=RECIPE['patience'], restore_best_weights=True)] if options.get('early_stopping') else []
-    valid_dl = [(data.scaler.transform(data.X_valid), data.y_valid)]
-    learn = Learner(model, CrossEntropyLoss(), opt, _train_loader(data, seed, options.get('augment', False), RECIPE['batch_size']),
-                    valid_dl, cbs=cbs, progress=False)
+    learn = Learner(model, CrossEntropyLoss(), opt, train_dl, valid_dl, cbs=cbs, progress=False)
     history = learn.fit(epochs)
-    test_dl = [(data.scaler.transform(data.X_test), data.y_test)]
     curves = [history.column('valid_accuracy'), history.column('train_loss')]
     for c in curves: c.setflags(write=False)
     return GeneralizationResult(name, seed, learn.evaluate(valid_dl)['accuracy'], learn.evaluate(test_dl)['accuracy'],

@@ -5,18 +5,19 @@
 # %% ../../nbs/93a_augment_numpy.ipynb #036fb154
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..core import check_array, check_number, describe
-from ..data import DataLoader, as_generator
+from ..data import DataLoader, StandardScaler, as_generator
 
 # %% auto #0
 __all__ = ['check_images', 'check_params', 'check_batch_shape', 'hflip', 'vflip', 'crop_window', 'check_offsets', 'translate',
            'crop', 'rotation_sources', 'bilinear_sample', 'rotate', 'add_noise', 'Augmentation', 'RandomHorizontalFlip',
            'RandomVerticalFlip', 'RandomTranslation', 'RandomCrop', 'RandomRotation', 'GaussianNoise', 'Compose',
-           'Augment']
+           'rows_as_images', 'Augment', 'digit_augmentation', 'augmented_scaler']
 
 # %% ../../nbs/93a_augment_numpy.ipynb #1fe76aa8
 def check_images(images: Any, name: str = 'images', allow_tensor: bool = False) -> Any:
@@ -229,6 +230,13 @@ class Compose(Augmentation):
         return images
     def __repr__(self): return f"Compose([{', '.join(map(repr, self.transforms))}])"
 
+def rows_as_images(rows: np.ndarray, image_shape: Sequence[int]) -> np.ndarray:
+    "View a batch of flattened images (one per row) as images of `image_shape`, checking the pixel count."
+    if math.prod(image_shape) != rows.shape[-1]:
+        raise ValueError(f"image_shape: {tuple(image_shape)} has {math.prod(image_shape)} pixels, "
+                         f"but the rows have {rows.shape[-1]}")
+    return rows.reshape((len(rows),) + tuple(image_shape))
+
 class Augment:
     "Iterate over `dl`, augmenting each input batch (rows reshaped to `image_shape`) with `transform`."
     def __init__(self, dl: Iterable, transform: Augmentation, image_shape: Sequence[int] = (8, 8), generator: Any = None):
@@ -241,5 +249,21 @@ class Augment:
 
     def __iter__(self) -> Iterator[tuple]:
         for x, *rest in self.dl:
-            images = x.reshape((len(x),) + self.image_shape)
+            images = rows_as_images(x, self.image_shape)
             yield (self.transform(images, self.rng).reshape(x.shape), *rest)
+
+# %% ../../nbs/93a_augment_numpy.ipynb #99913696
+def digit_augmentation(degrees: float = 10.0, noise: float = 0.02) -> Compose:
+    "Rotation up to `degrees`, then Gaussian noise of std `noise` on [0, 1] pixels: the course's recipe for 8x8 digits."
+    return Compose([RandomRotation(degrees), GaussianNoise(noise)])
+
+# %% ../../nbs/93a_augment_numpy.ipynb #291950d3
+def augmented_scaler(X: np.ndarray, transform: Augmentation, image_shape: Sequence[int] = (8, 8), copies: int = 4,
+                     generator: Any = None) -> StandardScaler:
+    "A `StandardScaler` fitted on the rows of `X` and `copies` augmented copies: the statistics of the inputs trained on."
+    X = check_array(X, 'X', ndim=2, kind='float', allow_tensor=False)
+    if not isinstance(transform, Augmentation): raise TypeError(f"transform: expected an Augmentation, got {describe(transform)}")
+    check_number(copies, 'copies', low=0, integer=True)
+    images, rng = rows_as_images(X, check_batch_shape((1,) + tuple(image_shape))[1:]), as_generator(generator)
+    augmented = [transform(images, rng).reshape(X.shape) for _ in range(copies)]
+    return StandardScaler().fit(np.concatenate([X, *augmented]))

@@ -292,8 +292,8 @@ register(Concept('metrics', '94', check_metrics, 'accuracy, confusion matrix, pr
 # %% ../../nbs/94b_metrics_torch.ipynb #b4d4b838
 def digits_test_scores(epochs: int = 5, seed: int = 0, device: Any = 'cpu') -> tuple[torch.Tensor, torch.Tensor]:
     "Train the digits MLP with `dlcourse train`'s defaults in PyTorch for `epochs`; return its test-split scores and labels."
-    from dlcourse.cli import DEFAULTS, digits_splits, initial_state, load_initial_state
-    from dlcourse.data import ArrayDataset, DataLoader
+    from dlcourse.cli import DEFAULTS, SPLIT_SEED, initial_state, load_initial_state
+    from dlcourse.data import ArrayDataset, DataLoader, digits_splits
     from dlcourse.learner import Learner
     from dlcourse.torch.activations import ACTIVATIONS
     from dlcourse.torch.losses import CrossEntropyLoss
@@ -302,7 +302,7 @@ def digits_test_scores(epochs: int = 5, seed: int = 0, device: Any = 'cpu') -> t
     check_number(epochs, 'epochs', low=1, integer=True)
     device = resolve_device(device)
     hidden, activation, dtype = DEFAULTS['hidden'], DEFAULTS['activation'], DEFAULTS['dtype']
-    data = digits_splits(dtype)
+    data = digits_splits(SPLIT_SEED, dtype=dtype)
     model = MLP(64, [*hidden, 10], ACTIVATIONS[activation], device=device)
     load_initial_state(model, initial_state(hidden, activation, dtype, seed))
     train_dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=DEFAULTS['batch_size'], shuffle=True,
