@@ -248,6 +248,16 @@ def test_memorising_small_noisy_data():
     assert curves.train_error[-1] < 0.1 and curves.gap > 0.25
 
 
+def test_weight_decay_curbs_memorising_noisy_labels():
+    "The lesson's sweep: with 30% wrong labels a moderate weight decay lifts training error and cuts validation error."
+    plain = train_curves(width=256, fraction=0.25, noise=0.3)
+    decayed = train_curves(width=256, fraction=0.25, noise=0.3, weight_decay=0.03)
+    assert decayed.train_error[-1] > plain.train_error[-1] + 0.1
+    assert decayed.valid_error[-1] < plain.valid_error[-1] - 0.05
+    crushed = train_curves(width=256, fraction=0.25, noise=0.3, weight_decay=0.3)
+    assert crushed.valid_error[-1] > decayed.valid_error[-1] + 0.2  # too strong: underfits
+
+
 @pytest.mark.parametrize('knob, values, settings, message', [
     ('height', [1], {}, "knob: expected one of"),
     ('width', [4], dict(width=8), "'width' is the knob being swept"),
@@ -255,6 +265,7 @@ def test_memorising_small_noisy_data():
     ('fraction', [0.0], {}, 'fraction: expected a value in (0, 1]'),
     ('noise', [1.0], {}, 'noise: expected a value in [0, 1)'),
     ('depth', [0], {}, 'depth: expected a value >= 1'),
+    ('weight_decay', [-1e-3], {}, 'weight_decay: expected a value >= 0'),
 ])
 def test_sweep_bad_input(knob, values, settings, message):
     with pytest.raises(ValueError) as info:

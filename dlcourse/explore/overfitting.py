@@ -12,16 +12,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_choice, check_number, manual_seed
-from ..data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
+from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, explorer, manual_seed
+from ..data import ArrayDataset, DataLoader, StandardScaler, digits_splits
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
 from ..numpy.optim import SGD
 
 # %% auto #0
-__all__ = ['KNOBS', 'WIDTHS', 'FRACTIONS', 'NOISES', 'add_label_noise', 'digits_splits', 'training_subset', 'Curves',
-           'train_curves', 'sweep', 'plot_sweep', 'plot_curves', 'plot_grid', 'precompute_grid', 'overfitting_explorer']
+__all__ = ['KNOBS', 'WEIGHT_DECAYS', 'WIDTHS', 'FRACTIONS', 'NOISES', 'add_label_noise', 'training_subset', 'Curves',
+           'train_curves', 'sweep', 'plot_sweep', 'plot_curves', 'plot_grid', 'precompute_grid', 'draw_run',
+           'overfitting_explorer']
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #c3d7237c
 def add_label_noise(y: np.ndarray, noise: float, num_classes: int | None = None, seed: int = 0) -> np.ndarray:
@@ -40,22 +41,14 @@ def add_label_noise(y: np.ndarray, noise: float, num_classes: int | None = None,
     return noisy
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #66f5cdbe
-@lru_cache(maxsize=1)
-def digits_splits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    "The digits' training and validation splits `(X_train, y_train, X_valid, y_valid)`, float32, read-only."
-    digits = load_digits(dtype='float32')
-    X_train, y_train, X_valid, y_valid, _, _ = train_val_test_split(digits.X, digits.y, seed=0)
-    for a in (X_train, y_train, X_valid, y_valid): a.setflags(write=False)
-    return X_train, y_train, X_valid, y_valid
-
 def training_subset(fraction: float = 1.0, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "Standardised `(X_train, y_train, X_valid, y_valid)`: the first `fraction` of the training split, labels noised."
     check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
-    X_train, y_train, X_valid, y_valid = digits_splits()
-    n = max(20, round(fraction * len(y_train)))
-    scaler = StandardScaler().fit(X_train[:n])
-    return (scaler.transform(X_train[:n]), add_label_noise(y_train[:n], noise, num_classes=10, seed=seed),
-            scaler.transform(X_valid), np.asarray(y_valid))
+    data = digits_splits(standardize=False)
+    n = max(20, round(fraction * len(data.y_train)))
+    scaler = StandardScaler().fit(data.X_train[:n])
+    return (scaler.transform(data.X_train[:n]), add_label_noise(data.y_train[:n], noise, num_classes=10, seed=seed),
+            scaler.transform(data.X_valid), data.y_valid)
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #88740f86
 @dataclass(frozen=True)
@@ -74,17 +67,18 @@ class Curves:
 
 @lru_cache(maxsize=512)
 def train_curves(width: int = 64, depth: int = 1, fraction: float = 1.0, noise: float = 0.0, epochs: int = 30,
-                 lr: float = 0.02, seed: int = 0) -> Curves:
-    "Train a `depth` x `width` NumPy MLP on `fraction` of the digits with `noise` label noise; error and loss per epoch."
+                 lr: float = 0.02, seed: int = 0, weight_decay: float = 0.0) -> Curves:
+    "Train a `depth` x `width` NumPy MLP on `fraction` of the digits with `noise` label noise and L2 `weight_decay`; error, loss per epoch."
     check_number(width, 'width', low=1, integer=True)
     check_number(depth, 'depth', low=1, integer=True)
     check_number(epochs, 'epochs', low=1, integer=True)
     check_number(lr, 'lr', low=0, low_inclusive=False)
     check_number(noise, 'noise', low=0, high=1, high_inclusive=False)
+    check_number(weight_decay, 'weight_decay', low=0)
     X_train, y_train, X_valid, y_valid = training_subset(fraction, noise, seed)
     manual_seed(seed)
     model = MLP(64, [width] * depth + [10])
-    learn = Learner(model, CrossEntropyLoss(), SGD(model.parameters(), lr=lr, momentum=0.9),
+    learn = Learner(model, CrossEntropyLoss(), SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay),
                     DataLoader(ArrayDataset(X_train, y_train), batch_size=50, shuffle=True, generator=seed), progress=False)
     train_all, valid_all = [(X_train, y_train)], [(X_valid, y_valid)]
     rows = []
@@ -94,10 +88,11 @@ def train_curves(width: int = 64, depth: int = 1, fraction: float = 1.0, noise: 
         rows.append((1 - train['accuracy'], 1 - valid['accuracy'], train['loss'], valid['loss']))
     columns = [np.array(column) for column in zip(*rows)]
     for column in columns: column.setflags(write=False)
-    return Curves((width, depth, fraction, noise, epochs, lr, seed), *columns)
+    return Curves((width, depth, fraction, noise, epochs, lr, seed, weight_decay), *columns)
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #4969e692
-KNOBS = ('width', 'depth', 'fraction', 'noise')
+KNOBS = ('width', 'depth', 'fraction', 'noise', 'weight_decay')
+WEIGHT_DECAYS = (0.0, 0.001, 0.01, 0.03, 0.1, 0.3)
 
 def sweep(knob: str, values: Sequence, **settings: Any) -> dict:
     "Final training and validation error of `train_curves` for each of `values` of `knob` (other `settings` fixed)."
@@ -154,33 +149,24 @@ def plot_grid(widths: Sequence[int] = WIDTHS, fractions: Sequence[float] = FRACT
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #53933a7c
 def precompute_grid(widths: Sequence[int] = WIDTHS, fractions: Sequence[float] = FRACTIONS,
-                    noises: Sequence[float] = NOISES, **settings: Any) -> int:
+                    noises: Sequence[float] = NOISES, weight_decays: Sequence[float] = WEIGHT_DECAYS, **settings: Any) -> int:
     "Train (or find in the cache) every run of the grid, so that the explorer answers at once; returns the run count."
-    runs = [train_curves(width=w, fraction=f, noise=n, **settings) for w, f, n in product(widths, fractions, noises)]
+    grid = product(widths, fractions, noises, weight_decays)
+    runs = [train_curves(width=w, fraction=f, noise=n, weight_decay=d, **settings) for w, f, n, d in grid]
     return len(runs)
 
+def draw_run(**settings: Any):
+    "The learning curves of the run `settings` describe, titled with those settings."
+    ax = plot_curves(train_curves(**settings), legend=True)
+    ax.set_title(', '.join(f"{k.replace('_', ' ')} {v}" for k, v in settings.items()), fontsize=9)
+    return ax
+
 def overfitting_explorer(precompute: bool = False):
-    "Sliders for width, data fraction and label noise wired to `plot_curves`; returns the ipywidgets widget."
+    "Sliders for width, data fraction, label noise and weight decay wired to `draw_run`; returns the ipywidgets widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
-    if not isinstance(precompute, bool): raise TypeError(f"precompute: expected True or False, got {precompute!r}")
-    if precompute: precompute_grid()
-    slider = dict(continuous_update=False, style={'description_width': 'initial'})
-    controls = dict(width=widgets.SelectionSlider(options=WIDTHS, value=WIDTHS[-1], description='width', **slider),
-                    fraction=widgets.SelectionSlider(options=FRACTIONS, value=FRACTIONS[0], description='data fraction', **slider),
-                    noise=widgets.SelectionSlider(options=NOISES, value=NOISES[1], description='label noise', **slider))
-    out = widgets.Output()
-
-    def redraw(change: Any = None) -> None:
-        "Draw the curves of the run the sliders describe, replacing the previous picture."
-        with out:
-            if change is not None: clear_output(wait=True)
-            settings = {name: c.value for name, c in controls.items()}
-            ax = plot_curves(train_curves(**settings), legend=True)
-            ax.set_title(', '.join(f"{k} {v}" for k, v in settings.items()))
-            plt.show()
-
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())), out])
+    if check_bool(precompute, 'precompute'): precompute_grid()
+    def slider(options, value, description):
+        return widgets.SelectionSlider(options=options, value=value, description=description, **CONTROL_STYLE)
+    controls = dict(width=slider(WIDTHS, WIDTHS[-1], 'width'), fraction=slider(FRACTIONS, FRACTIONS[0], 'data fraction'),
+                    noise=slider(NOISES, NOISES[1], 'label noise'), weight_decay=slider(WEIGHT_DECAYS, 0.0, 'weight decay'))
+    return explorer(draw_run, controls, rows=[['width', 'fraction'], ['noise', 'weight_decay']])
