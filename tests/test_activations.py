@@ -395,7 +395,7 @@ def test_plots_and_widget():
     assert len(fig.axes) == 2 * len(na.ACTIVATIONS)
     plt.close(fig)
     ui = ea.activation_explorer()
-    controls = {w.description: w for w in ui.children if hasattr(w, 'description')}
+    controls = {w.description: w for row in ui.children[:-1] for w in row.children}
     assert list(controls['activation'].options) == list(na.ACTIVATIONS)
     controls['activation'].value = 'relu'
     controls['depth'].value = 2

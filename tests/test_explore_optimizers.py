@@ -231,10 +231,11 @@ def test_static_figures_draw():
 def test_widgets_build_and_respond():
     import matplotlib.pyplot as plt
     w = ex.race_explorer()
-    sliders = w.children[0].children[0].children
-    sliders[1].value = 0.5                                   # learning-rate scale: redraws without error
-    sliders[0].value = 'saddle'                              # a new landscape switches to its own steps
-    assert sliders[-1].value == ex.RACE_STEPS['saddle']
+    landscape, box = w.children
+    sliders = {c.description: c for row in box.children[:-1] for c in row.children}
+    sliders['learning rates ×'].value = 0.5                  # learning-rate scale: redraws without error
+    landscape.value = 'rosenbrock'                           # a new landscape switches to its own steps
+    assert sliders['steps'].value == ex.RACE_STEPS['rosenbrock']
     m = ex.momentum_explorer()
     m.children[0].children[0].value = 1000.0
     plt.close('all')

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import check_array, check_choice, check_number
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
 from ..data import StandardScaler, load_digits, one_hot
 from ..numpy.activations import ACTIVATIONS, softmax
 from ..numpy.nn import MLP, Linear
@@ -112,14 +112,7 @@ def plot_depth_sweep(depths: tuple = (3, 10, 30), gains: tuple = SWEEP_GAINS, wi
 def activation_explorer():
     "Widget: a dropdown for the activation, sliders for depth and gain, wired to `plot_activation_explorer`."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
-    def show(activation: str, depth: int, gain: float) -> None:
-        plot_activation_explorer(activation, depth, gain)
-        plt.show()
-
-    return widgets.interactive(
-        show,
-        activation=widgets.Dropdown(options=list(ACTIVATIONS), value='sigmoid', description='activation'),
-        depth=widgets.IntSlider(value=10, min=1, max=50, description='depth'),
-        gain=widgets.FloatSlider(value=round(math.sqrt(2), 2), min=0.3, max=3.0, step=0.05, description='gain'))
+    return explorer(plot_activation_explorer, dict(
+        name=widgets.Dropdown(options=list(ACTIVATIONS), value='sigmoid', description='activation'),
+        depth=widgets.IntSlider(value=10, min=1, max=50, description='depth', **CONTROL_STYLE),
+        gain=widgets.FloatSlider(value=round(math.sqrt(2), 2), min=0.3, max=3.0, step=0.05, description='gain', **CONTROL_STYLE)))

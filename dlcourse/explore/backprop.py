@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_choice, check_number
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
 from ..crosscheck import numerical_gradient, relative_error
 from ..data import StandardScaler, load_digits
 from ..engine import Value, draw_graph, topological_order
@@ -122,17 +122,12 @@ def plot_bias_sweep(x: Sequence[float] = (1.5, -0.5), w: Sequence[float] = (0.8,
 def neuron_explorer():
     "Widget: sliders for x1, x2, w1, w2, b and a menu for the activation, wired to `plot_neuron`."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
-    def show(x1: float, x2: float, w1: float, w2: float, b: float, activation: str) -> None:
-        plot_neuron(x1, x2, w1, w2, b, activation)
-        plt.show()
-
-    slider = lambda value, low, high, name: widgets.FloatSlider(value=value, min=low, max=high, step=0.05, description=name)
-    return widgets.interactive(
-        show, x1=slider(1.5, -3, 3, 'x1'), x2=slider(-0.5, -3, 3, 'x2'), w1=slider(0.8, -3, 3, 'w1'),
-        w2=slider(0.6, -3, 3, 'w2'), b=slider(-0.5, -6, 6, 'b'),
-        activation=widgets.Dropdown(options=list(ACTIVATION_NAMES), value='tanh', description='activation'))
+    slider = lambda value, low, high, name: widgets.FloatSlider(value=value, min=low, max=high, step=0.05, description=name,
+                                                                **CONTROL_STYLE)
+    controls = dict(x1=slider(1.5, -3, 3, 'x1'), x2=slider(-0.5, -3, 3, 'x2'), w1=slider(0.8, -3, 3, 'w1'),
+                    w2=slider(0.6, -3, 3, 'w2'), b=slider(-0.5, -6, 6, 'b'),
+                    activation=widgets.Dropdown(options=list(ACTIVATION_NAMES), value='tanh', description='activation'))
+    return explorer(plot_neuron, controls, rows=[['x1', 'x2', 'activation'], ['w1', 'w2', 'b']])
 
 # %% ../../nbs/40c_backprop_explore.ipynb #ad5ce084
 def _digits_batch(batch_size: int) -> tuple[np.ndarray, np.ndarray]:

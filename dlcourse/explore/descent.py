@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_number, describe
+from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer
 
 # %% auto #0
 __all__ = ['BOWL_CURVATURES', 'WELL_CENTERS', 'WELL_DEPTHS', 'WELL_WIDTHS', 'WELLS_BOWL', 'SURFACES', 'DIVERGENCE_RADIUS', 'bowl',
@@ -195,24 +195,9 @@ def well_shares(lr: float, noise: float, steps: int = 200, seeds: int = 24) -> n
 def descent_explorer():
     "Sliders for surface, learning rate, noise, steps and seed wired to `plot_descent`; returns the ipywidgets widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
-    slider = dict(continuous_update=False, style={'description_width': 'initial'})
     controls = dict(surface=widgets.Dropdown(options=list(SURFACES), value='bowl', description='surface'),
-                    lr=widgets.FloatLogSlider(0.05, base=10, min=-3, max=0, step=0.01, description='learning rate', **slider),
-                    noise=widgets.FloatSlider(0.0, min=0.0, max=8.0, step=0.1, description='batch noise', **slider),
-                    steps=widgets.IntSlider(60, min=5, max=400, step=5, description='steps', **slider),
-                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **slider))
-    out = widgets.Output()
-
-    def redraw(change: Any = None) -> None:
-        "Roll the ball the controls describe, replacing the previous picture after a control changed."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_descent(**{name: c.value for name, c in controls.items()})
-            plt.show()
-
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    names = list(controls.values())
-    return widgets.VBox([widgets.HBox(names[:3]), widgets.HBox(names[3:]), out])
+                    lr=widgets.FloatLogSlider(0.05, base=10, min=-3, max=0, step=0.01, description='learning rate', **CONTROL_STYLE),
+                    noise=widgets.FloatSlider(0.0, min=0.0, max=8.0, step=0.1, description='batch noise', **CONTROL_STYLE),
+                    steps=widgets.IntSlider(60, min=5, max=400, step=5, description='steps', **CONTROL_STYLE),
+                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **CONTROL_STYLE))
+    return explorer(plot_descent, controls, rows=[['surface', 'lr', 'noise'], ['steps', 'seed']])

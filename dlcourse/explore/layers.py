@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_number, describe
+from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer
 from ..numpy.nn import MLP, Linear, Module, ReLU, Sequential
 
 # %% auto #0
@@ -222,23 +223,9 @@ def plot_depth_vs_width(budgets: Sequence[int] = (8, 16, 32, 64), depths: Sequen
 def layers_explorer(resolution: int = 150):
     "Sliders for width, depth, seed and weight scale wired to `plot_network`; returns the ipywidgets widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
     check_number(resolution, 'resolution', low=2, high=2000, integer=True)
-    slider = dict(continuous_update=False, style={'description_width': 'initial'})
-    controls = dict(width=widgets.IntSlider(16, min=1, max=64, description='width', **slider),
-                    depth=widgets.IntSlider(3, min=1, max=8, description='depth', **slider),
-                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **slider),
-                    weight_scale=widgets.FloatSlider(1.0, min=0.25, max=4.0, step=0.05, description='weight scale', **slider))
-    out = widgets.Output()
-
-    def redraw(change: Any = None) -> None:
-        "Draw the network the sliders describe, replacing the previous picture after a slider moved."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_network(**{name: c.value for name, c in controls.items()}, resolution=resolution)
-            plt.show()
-
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())[:2]), widgets.HBox(list(controls.values())[2:]), out])
+    controls = dict(width=widgets.IntSlider(16, min=1, max=64, description='width', **CONTROL_STYLE),
+                    depth=widgets.IntSlider(3, min=1, max=8, description='depth', **CONTROL_STYLE),
+                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **CONTROL_STYLE),
+                    weight_scale=widgets.FloatSlider(1.0, min=0.25, max=4.0, step=0.05, description='weight scale', **CONTROL_STYLE))
+    return explorer(partial(plot_network, resolution=resolution), controls, rows=[['width', 'depth'], ['seed', 'weight_scale']])

@@ -10,7 +10,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..core import check_array, check_choice, check_number
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
 from ..numpy import losses as nl
 from ..numpy.activations import Sigmoid
 
@@ -144,22 +144,19 @@ def plot_loss_explorer(target: float = 1.0, true_class: int = 0, other_logits: f
 def loss_explorer():
     "Widget: sliders for target, true class, other logits, margin and label smoothing, and a checkbox per loss."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
     sliders = dict(
-        target=widgets.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description='target y'),
-        true_class=widgets.IntSlider(value=0, min=0, max=2, description='true class'),
-        other_logits=widgets.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.25, description='other logits'),
-        margin=widgets.FloatSlider(value=1.0, min=-1.0, max=3.0, step=0.1, description='margin'),
-        label_smoothing=widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description='smoothing'))
+        target=widgets.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description='target y', **CONTROL_STYLE),
+        true_class=widgets.IntSlider(value=0, min=0, max=2, description='true class', **CONTROL_STYLE),
+        other_logits=widgets.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.25, description='other logits', **CONTROL_STYLE),
+        margin=widgets.FloatSlider(value=1.0, min=-1.0, max=3.0, step=0.1, description='margin', **CONTROL_STYLE),
+        label_smoothing=widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description='smoothing', **CONTROL_STYLE))
     boxes = {name: widgets.Checkbox(value=True, description=label, indent=False) for name, label in SWEEP_LOSSES.items()}
 
     def show(**values) -> None:
+        "Plot the ticked losses with the sliders' settings, or ask for a tick when none is."
         chosen = [name for name in SWEEP_LOSSES if values.pop(name)]
-        if not chosen: print('tick at least one loss'); return
+        if not chosen: return print('tick at least one loss')
         plot_loss_explorer(losses=chosen, **values)
-        plt.show()
 
-    out = widgets.interactive_output(show, {**sliders, **boxes})
-    controls = widgets.HBox([widgets.VBox(list(sliders.values())), widgets.VBox(list(boxes.values()))])
-    return widgets.VBox([controls, out])
+    rows = [['target', 'true_class', 'other_logits'], ['margin', 'label_smoothing'], list(boxes)]
+    return explorer(show, {**sliders, **boxes}, rows)

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_number, describe
+from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer
 from .descent import DIVERGENCE_RADIUS, Descent, Surface
 from ..numpy import adaptive
 from ..numpy.nn import Parameter
@@ -213,36 +213,28 @@ def plot_race_with(surface: str = 'quadratic', names: Sequence[str] = tuple(RACE
 def race_explorer():
     "Sliders for landscape, racers, learning-rate scale, momentum, betas and steps wired to `plot_race_with`; returns the widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
-    slider = dict(continuous_update=False, style={'description_width': 'initial'})
-    controls = dict(surface=widgets.Dropdown(options=list(RACE_SURFACES), value='quadratic', description='landscape'),
-                    names=widgets.SelectMultiple(options=list(RACERS), value=tuple(RACERS), rows=8, description='racers'),
-                    lr_scale=widgets.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.05, description='learning rates ×', **slider),
-                    momentum=widgets.FloatSlider(0.9, min=0.0, max=0.99, step=0.01, description='momentum', **slider),
-                    beta1=widgets.FloatSlider(0.9, min=0.0, max=0.99, step=0.01, description='β1', **slider),
-                    beta2=widgets.FloatSlider(0.999, min=0.5, max=0.999, step=0.001, readout_format='.3f', description='β2', **slider),
-                    steps=widgets.IntSlider(100, min=10, max=1000, step=10, description='steps', **slider))
-    out = widgets.Output()
+    landscape = widgets.Dropdown(options=list(RACE_SURFACES), value='quadratic', description='landscape')
+    controls = dict(names=widgets.SelectMultiple(options=list(RACERS), value=tuple(RACERS), rows=8, description='racers'),
+                    lr_scale=widgets.FloatLogSlider(1.0, base=10, min=-1, max=1, step=0.05, description='learning rates ×', **CONTROL_STYLE),
+                    momentum=widgets.FloatSlider(0.9, min=0.0, max=0.99, step=0.01, description='momentum', **CONTROL_STYLE),
+                    beta1=widgets.FloatSlider(0.9, min=0.0, max=0.99, step=0.01, description='β1', **CONTROL_STYLE),
+                    beta2=widgets.FloatSlider(0.999, min=0.5, max=0.999, step=0.001, readout_format='.3f', description='β2', **CONTROL_STYLE),
+                    steps=widgets.IntSlider(100, min=10, max=1000, step=10, description='steps', **CONTROL_STYLE))
 
-    def redraw(change: Any = None) -> None:
-        "Run the race the controls describe, replacing the previous picture after a control changed."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_race_with(**{name: c.value for name, c in controls.items()})
-            plt.show()
+    def draw(**settings) -> None:
+        "Run the race the landscape menu and the other controls describe."
+        plot_race_with(landscape.value, **settings)
 
-    def new_surface(change: Any) -> None:
-        "Switch to the new landscape's own number of steps (which redraws)."
-        if controls['steps'].value != RACE_STEPS[change['new']]: controls['steps'].value = RACE_STEPS[change['new']]
-        else: redraw(change)
+    box = explorer(draw, controls, rows=[['names'], ['lr_scale', 'momentum', 'steps'], ['beta1', 'beta2']])
 
-    for name, control in controls.items():
-        if name != 'surface': control.observe(redraw, names='value')
-    controls['surface'].observe(new_surface, names='value')
-    redraw()
-    sliders = [controls[k] for k in ('lr_scale', 'momentum', 'beta1', 'beta2', 'steps')]
-    return widgets.VBox([widgets.HBox([widgets.VBox([controls['surface'], *sliders]), controls['names']]), out])
+    def new_landscape(change: Any) -> None:
+        "Switch to the new landscape's own number of steps (which redraws), or redraw when it already has them."
+        steps = controls['steps']
+        if steps.value != RACE_STEPS[change['new']]: steps.value = RACE_STEPS[change['new']]
+        else: box.redraw(change)
+
+    landscape.observe(new_landscape, names='value')
+    return widgets.VBox([landscape, box])
 
 # %% ../../nbs/60c_optimizers_explore.ipynb #9fae1e72
 def _check_curvatures(curvatures: Any) -> np.ndarray:
@@ -360,22 +352,8 @@ def plot_momentum_choice(kappa: float = 100.0, lr: float = 1.0, momentum: float 
 def momentum_explorer():
     "Sliders for condition number, step size, momentum and Nesterov wired to `plot_momentum_choice`; returns the widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
-    slider = dict(continuous_update=False, style={'description_width': 'initial'})
-    controls = dict(kappa=widgets.FloatLogSlider(100, base=10, min=0, max=4, step=0.1, description='condition number κ', **slider),
-                    lr=widgets.FloatSlider(1.0, min=0.01, max=4.0, step=0.01, description='step size ηλmax', **slider),
-                    momentum=widgets.FloatSlider(0.9, min=0.0, max=0.99, step=0.01, description='momentum μ', **slider),
+    controls = dict(kappa=widgets.FloatLogSlider(100, base=10, min=0, max=4, step=0.1, description='condition number κ', **CONTROL_STYLE),
+                    lr=widgets.FloatSlider(1.0, min=0.01, max=4.0, step=0.01, description='step size ηλmax', **CONTROL_STYLE),
+                    momentum=widgets.FloatSlider(0.9, min=0.0, max=0.99, step=0.01, description='momentum μ', **CONTROL_STYLE),
                     nesterov=widgets.Checkbox(False, description='Nesterov'))
-    out = widgets.Output()
-
-    def redraw(change: Any = None) -> None:
-        "Draw the map and the run the controls describe, replacing the previous picture after a control changed."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_momentum_choice(**{name: c.value for name, c in controls.items()})
-            plt.show()
-
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())[:2]), widgets.HBox(list(controls.values())[2:]), out])
+    return explorer(plot_momentum_choice, controls, rows=[['kappa', 'lr'], ['momentum', 'nesterov']])

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import schedules as S
-from ..core import check_choice, check_number, describe
+from ..core import CONTROL_STYLE, check_choice, check_number, describe, explorer
 from ..numpy.nn import Parameter
 from ..numpy.optim import SGD
 
@@ -127,7 +127,7 @@ def schedule_gallery(steps: int = 300, lr: float = 0.1) -> Any:
 def _slider(name: str, knob: Knob) -> Any:
     "The ipywidgets control for one knob."
     import ipywidgets as widgets
-    common = dict(description=name, continuous_update=False, style={'description_width': 'initial'})
+    common = dict(description=name, **CONTROL_STYLE)
     if knob.kind == 'bool': return widgets.Checkbox(value=knob.default, description=name)
     if knob.kind == 'int': return widgets.IntSlider(knob.default, min=knob.low, max=knob.high, **common)
     if knob.kind == 'range': return widgets.IntRangeSlider(value=knob.default, min=knob.low, max=knob.high, **common)
@@ -139,33 +139,28 @@ def _slider(name: str, knob: Knob) -> Any:
 def schedule_explorer(steps: int = 300, lr: float = 0.1) -> Any:
     "A schedule menu, run length, base rate and the schedule's own knobs as sliders, wired to `plot_schedule`."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
     check_number(steps, 'steps', low=10, high=1000, integer=True)
     check_number(lr, 'lr', low=1e-4, high=1.0)
     menu = widgets.Dropdown(options=list(SCHEDULES), value='OneCycleLR', description='schedule')
-    common = dict(continuous_update=False, style={'description_width': 'initial'})
-    length = widgets.IntSlider(steps, min=10, max=1000, description='steps', **common)
-    rate = widgets.FloatLogSlider(lr, base=10, min=-4, max=0, step=0.05, description='lr', **common)
-    knob_box, out, controls = widgets.VBox(), widgets.Output(), {}
+    controls = dict(name=menu, steps=widgets.IntSlider(steps, min=10, max=1000, description='steps', **CONTROL_STYLE),
+                    lr=widgets.FloatLogSlider(lr, base=10, min=-4, max=0, step=0.05, description='lr', **CONTROL_STYLE))
+    knobs, knob_box = {}, widgets.VBox()
 
-    def redraw(change: Any = None) -> None:
-        "Plot the schedule the controls describe, or the error its arguments raise."
-        with out:
-            if change is not None: clear_output(wait=True)
-            try: curve = schedule_curve(menu.value, length.value, rate.value, **{k: c.value for k, c in controls.items()})
-            except (TypeError, ValueError) as e: return print(f"{type(e).__name__}: {e}")
-            plot_schedule(curve); plt.show()
+    def draw(name: str, steps: int, lr: float) -> None:
+        "Plot the schedule the controls and the current knobs describe, or the error its arguments raise."
+        try: curve = schedule_curve(name, steps, lr, **{k: c.value for k, c in knobs.items()})
+        except (TypeError, ValueError) as e: return print(f"{type(e).__name__}: {e}")
+        plot_schedule(curve)
 
-    def rebuild(change: Any = None) -> None:
-        "Show the knobs of the chosen schedule, then redraw."
-        controls.clear()
-        controls.update({k: _slider(k, knob) for k, knob in SCHEDULES[menu.value].knobs.items()})
-        for c in controls.values(): c.observe(redraw, names='value')
-        knob_box.children = list(controls.values())
-        redraw(change)
+    def show_knobs(change: Any = None) -> None:
+        "Replace the knobs with the chosen schedule's, each redrawing the figure when it moves."
+        knobs.clear()
+        knobs.update({k: _slider(k, knob) for k, knob in SCHEDULES[menu.value].knobs.items()})
+        for c in knobs.values(): c.observe(lambda change: box.redraw(change), names='value')
+        knob_box.children = list(knobs.values())
 
-    menu.observe(rebuild, names='value')
-    for c in (length, rate): c.observe(redraw, names='value')
-    rebuild()
-    return widgets.VBox([widgets.HBox([menu, length, rate]), knob_box, out])
+    show_knobs()
+    menu.observe(show_knobs, names='value')  # observed before `explorer` wires the menu, so its redraw sees the new knobs
+    box = explorer(draw, controls)
+    box.children = (*box.children[:-1], knob_box, box.children[-1])  # the knobs go between the fixed controls and the figure
+    return box
