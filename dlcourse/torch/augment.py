@@ -197,26 +197,23 @@ def default_augmentations() -> dict[str, Any]:
 def augmentation_experiment(transforms: dict[str, Any] | None = None, fraction: float = 0.1, seeds: tuple = (0, 1),
                             epochs: int = 100, device: Any = 'cpu') -> dict[str, list[float]]:
     "Validation accuracy (one per seed) of a digits MLP trained on `fraction` of the training split with each of `transforms`."
-    from dlcourse.data import ArrayDataset, DataLoader, load_digits, train_val_test_split
+    from dlcourse.data import ArrayDataset, DataLoader, digits_splits
     from dlcourse.learner import Learner
     from dlcourse.torch.adaptive import Adam
     from dlcourse.torch.losses import CrossEntropyLoss
     from dlcourse.torch.nn import MLP
-    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
     transforms = default_augmentations() if transforms is None else transforms
     for name, t in transforms.items():
         if t is not None and not isinstance(t, npa.Augmentation):
             raise TypeError(f"transforms[{name!r}]: expected an Augmentation or None, got {describe(t)}")
-    digits = load_digits('float32')
-    X_tr, y_tr, X_va, y_va, _, _ = train_val_test_split(digits.X / 16, digits.y, seed=0)
-    valid_dl = DataLoader(ArrayDataset(X_va, y_va), batch_size=512)
     results = {name: [] for name in transforms}
     for seed in seeds:
-        keep = np.random.default_rng(seed).permutation(len(X_tr))[:max(10, int(fraction * len(X_tr)))]
+        data = digits_splits(fraction=fraction, subset_seed=seed, standardize=False)
+        valid_dl = DataLoader(ArrayDataset(data.X_valid, data.y_valid), batch_size=512)
         for name, transform in transforms.items():
             torch.manual_seed(seed)
             model = MLP(64, [128, 10], device=device)
-            train_dl = DataLoader(ArrayDataset(X_tr[keep], y_tr[keep]), batch_size=32, shuffle=True, generator=seed)
+            train_dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=32, shuffle=True, generator=seed)
             if transform is not None: train_dl = Augment(train_dl, transform, (8, 8), generator=seed)
             learn = Learner(model, CrossEntropyLoss(), Adam(model.parameters(), lr=1e-3), train_dl, valid_dl,
                             device=device, progress=False)
