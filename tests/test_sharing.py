@@ -1,3 +1,4 @@
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -6,7 +7,8 @@ from dlcourse.crosscheck import gradient_check
 from dlcourse.numpy.nn import Linear, ReLU, Sequential
 from dlcourse.numpy.sharing import TiedLinear
 from dlcourse.torch import nn as tnn
-from dlcourse.torch.sharing import TiedLinear as TorchTiedLinear, tied_autoencoder, train_autoencoder
+from dlcourse.torch.sharing import (TiedLinear as TorchTiedLinear, compare_autoencoders, plot_autoencoder_comparison,
+                                    tied_autoencoder, train_autoencoder)
 
 
 def _tied(seed=0, dtype='float64'):
@@ -116,3 +118,19 @@ def test_tied_autoencoder_beats_untied_with_half_the_parameters():
     tied, untied = train_autoencoder(True, 16, epochs=5), train_autoencoder(False, 16, epochs=5)
     assert tied['parameters'] == 64 * 16 + 16 + 64 and untied['parameters'] == 2 * 64 * 16 + 16 + 64
     assert tied['valid_mse'] < untied['valid_mse']
+
+
+def test_compare_autoencoders_is_cached_and_plots_both_models():
+    untied, tied = runs = compare_autoencoders(4, 1e-2, seed=1, epochs=2, device='cpu')
+    assert compare_autoencoders(4, 1e-2, seed=1, epochs=2, device='cpu') is runs
+    assert (untied['tied'], tied['tied']) == (False, True) and tied['parameters'] == 64 * 4 + 4 + 64
+    for run in runs:
+        assert run['valid_curve'].shape == (2,) and run['valid_curve'][-1] == run['valid_mse']
+        assert run['images'].shape == run['reconstructions'].shape == (8, 64)
+        assert not run['valid_curve'].flags.writeable
+    np.testing.assert_array_equal(untied['images'], tied['images'])
+    fig = plot_autoencoder_comparison(4, 1e-2, seed=1, epochs=2, device='cpu')
+    assert len(fig.axes) == 3 * 8 + 1
+    assert [t.get_text().split(':')[0] for t in fig.axes[-1].get_legend().get_texts()] == ['untied', 'tied']
+    plt.close(fig)
+    with pytest.raises(ValueError, match='examples'): train_autoencoder(True, examples=-1)

@@ -5,11 +5,9 @@
 # %% ../../nbs/93c_augment_explore.ipynb #40c92bd1
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..core import check_array, check_number
+from ..core import CONTROL_STYLE, check_array, check_number, explorer
 from ..numpy.augment import (Compose, GaussianNoise, RandomCrop, RandomHorizontalFlip, RandomRotation,
                                     RandomTranslation, check_images)
 
@@ -73,29 +71,15 @@ def plot_augmentation_sweep(image: np.ndarray, versions: int = 3, seed: int = 0)
 def augment_explorer(images: np.ndarray | None = None, versions: int = 6):
     "Sliders for rotation, shift, padding, flip probability, noise and seed wired to `plot_gallery`; returns the widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
     if images is None:
         from dlcourse.data import load_digits
         images = load_digits('float64').images[:5] / 16
     check_array(images, 'images', ndim=3, kind='float')
-    slider = dict(continuous_update=False, style={'description_width': 'initial'})
-    controls = dict(rotation=widgets.FloatSlider(10.0, min=0, max=180, step=5, description='rotation (°)', **slider),
-                    shift=widgets.IntSlider(1, min=0, max=4, description='shift (px)', **slider),
-                    padding=widgets.IntSlider(0, min=0, max=4, description='crop padding', **slider),
-                    flip_p=widgets.FloatSlider(0.0, min=0, max=1, step=0.05, description='flip p', **slider),
-                    noise=widgets.FloatSlider(0.05, min=0, max=0.5, step=0.01, description='noise std', **slider),
-                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **slider))
-    out = widgets.Output()
-
-    def redraw(change: Any = None) -> None:
-        "Draw the gallery for the current settings, replacing the previous one after a slider moved."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_gallery(images, versions=versions, **{name: c.value for name, c in controls.items()})
-            plt.show()
-
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    items = list(controls.values())
-    return widgets.VBox([widgets.HBox(items[:3]), widgets.HBox(items[3:]), out])
+    controls = dict(rotation=widgets.FloatSlider(10.0, min=0, max=180, step=5, description='rotation (°)', **CONTROL_STYLE),
+                    shift=widgets.IntSlider(1, min=0, max=4, description='shift (px)', **CONTROL_STYLE),
+                    padding=widgets.IntSlider(0, min=0, max=4, description='crop padding', **CONTROL_STYLE),
+                    flip_p=widgets.FloatSlider(0.0, min=0, max=1, step=0.05, description='flip p', **CONTROL_STYLE),
+                    noise=widgets.FloatSlider(0.05, min=0, max=0.5, step=0.01, description='noise std', **CONTROL_STYLE),
+                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **CONTROL_STYLE))
+    return explorer(lambda **values: plot_gallery(images, versions=versions, **values), controls,
+                    rows=[['rotation', 'shift', 'padding'], ['flip_p', 'noise', 'seed']])

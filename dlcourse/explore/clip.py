@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_number, default_generator, describe, resolve_dtype
+from ..core import CONTROL_STYLE, check_array, check_number, default_generator, describe, explorer, resolve_dtype
 from ..data import ArrayDataset, DataLoader
 from ..diagnostics import GradientClipping
 from ..learner import Learner, TrainingDiverged
@@ -191,22 +191,14 @@ def clipping_explorer():
     "Sliders for spectral radius, threshold, learning rate and seed wired to `plot_clipping_run`; returns the widget."
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
-    from IPython.display import clear_output
-    slider = dict(continuous_update=False, style={'description_width': 'initial'})
-    controls = dict(weight_scale=widgets.FloatSlider(2.5, min=0.25, max=4.0, step=0.25, description='spectral radius', **slider),
-                    max_norm=widgets.FloatLogSlider(1.0, base=10, min=-1.5, max=2, step=0.25, description='threshold', **slider),
-                    lr=widgets.FloatLogSlider(0.3, base=10, min=-2, max=0, step=0.1, description='learning rate', **slider),
-                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **slider))
-    out = widgets.Output()
 
-    def redraw(change: Any = None) -> None:
-        "Train and draw the runs the sliders describe, replacing the previous picture after a slider moved."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_clipping_run(**{name: c.value for name, c in controls.items()})
-            plt.tight_layout(); plt.show()
+    def draw(**values) -> None:
+        "Train and draw the runs the sliders describe."
+        plot_clipping_run(**values)
+        plt.tight_layout()
 
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    names = list(controls.values())
-    return widgets.VBox([widgets.HBox(names[:2]), widgets.HBox(names[2:]), out])
+    controls = dict(weight_scale=widgets.FloatSlider(2.5, min=0.25, max=4.0, step=0.25, description='spectral radius', **CONTROL_STYLE),
+                    max_norm=widgets.FloatLogSlider(1.0, base=10, min=-1.5, max=2, step=0.25, description='threshold', **CONTROL_STYLE),
+                    lr=widgets.FloatLogSlider(0.3, base=10, min=-2, max=0, step=0.1, description='learning rate', **CONTROL_STYLE),
+                    seed=widgets.IntSlider(0, min=0, max=20, description='seed', **CONTROL_STYLE))
+    return explorer(draw, controls, rows=[['weight_scale', 'max_norm'], ['lr', 'seed']])

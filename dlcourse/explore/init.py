@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_choice, check_number
+from ..core import CONTROL_STYLE, check_choice, check_number, explorer
 from ..numpy.activations import ACTIVATIONS
 from ..numpy.init import kaiming_normal_, normal_, xavier_normal_, zeros_
 from ..numpy.nn import Linear
@@ -163,28 +163,17 @@ def plot_init_grid(activations: Sequence[str] = ('tanh', 'relu'), inits: Sequenc
 def init_explorer(width: int = 128, batch_size: int = 256):
     "Depth slider and initialization and activation menus wired to `plot_layer_statistics`; returns the widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
     check_number(width, 'width', low=1, high=4096, integer=True)
     check_number(batch_size, 'batch_size', low=2, high=65536, integer=True)
-    style = dict(style={'description_width': 'initial'})
-    controls = dict(depth=widgets.IntSlider(30, min=2, max=100, description='depth', continuous_update=False, **style),
-                    init=widgets.Dropdown(options=INITS, value='kaiming', description='initialization', **style),
-                    activation=widgets.Dropdown(options=EXPLORE_ACTIVATIONS, value='relu', description='activation',
-                                                **style))
-    out = widgets.Output()
 
-    def redraw(change: Any = None) -> None:
-        "Recompute the statistics for the chosen network and redraw them."
-        values = {name: c.value for name, c in controls.items()}
-        stats = layer_statistics(values['activation'], values['init'], values['depth'], width, batch_size)
-        with out:
-            if change is not None: clear_output(wait=True)
-            fig = plot_layer_statistics(stats, title=f"{values['init']} + {values['activation']}, depth {values['depth']}: "
-                                                     f"std ratio {stats.std_ratio():.2g}")
-            fig.tight_layout()
-            plt.show()
+    def draw(depth: int, init: str, activation: str) -> None:
+        "Recompute the statistics for the chosen network and draw them."
+        stats = layer_statistics(activation, init, depth, width, batch_size)
+        fig = plot_layer_statistics(stats, title=f"{init} + {activation}, depth {depth}: std ratio {stats.std_ratio():.2g}")
+        fig.tight_layout()
 
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())), out])
+    return explorer(draw, dict(
+        depth=widgets.IntSlider(30, min=2, max=100, description='depth', **CONTROL_STYLE),
+        init=widgets.Dropdown(options=INITS, value='kaiming', description='initialization', style=CONTROL_STYLE['style']),
+        activation=widgets.Dropdown(options=EXPLORE_ACTIVATIONS, value='relu', description='activation',
+                                    style=CONTROL_STYLE['style'])))

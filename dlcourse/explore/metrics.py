@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_number, to_numpy
+from ..core import CONTROL_STYLE, check_array, check_number, explorer, to_numpy
 from ..numpy.activations import softmax
 from ..numpy.metrics import (check_labels, check_zero_division, confusion_matrix, plot_confusion_matrix,
                                     precision_recall_fscore_support)
@@ -140,27 +140,17 @@ def plot_threshold_gallery(probs: Any, y: Any, thresholds: Sequence[float] = (0.
 def threshold_explorer(scores: Any, y: Any, positive: int = 3):
     "A digit menu and a threshold slider wired to `plot_threshold` for the one-vs-rest problem; returns the widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
     one_vs_rest(scores, y, positive)
-    n_classes = scores.shape[1]
-    style = dict(continuous_update=False, style={'description_width': 'initial'})
-    digit = widgets.Dropdown(options=list(range(n_classes)), value=positive, description='positive class')
-    threshold = widgets.FloatSlider(0.5, min=0.0, max=1.0, step=0.01, description='threshold', **style)
-    out = widgets.Output()
     cache: dict[int, tuple] = {}
 
-    def redraw(change: Any = None) -> None:
-        "Draw the problem the controls describe, replacing the previous picture after a control moved."
-        if digit.value not in cache:
-            probs, labels = one_vs_rest(scores, y, digit.value)
-            cache[digit.value] = probs, labels, threshold_sweep(probs, labels)
-        probs, labels, sweep = cache[digit.value]
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_threshold(probs, labels, threshold.value, str(digit.value), sweep)
-            plt.show()
+    def draw(digit: int, threshold: float) -> None:
+        "Draw the one-vs-rest problem for `digit` at `threshold`, computing each digit's sweep once."
+        if digit not in cache:
+            probs, labels = one_vs_rest(scores, y, digit)
+            cache[digit] = probs, labels, threshold_sweep(probs, labels)
+        probs, labels, sweep = cache[digit]
+        plot_threshold(probs, labels, threshold, str(digit), sweep)
 
-    for control in (digit, threshold): control.observe(redraw, names='value')
-    redraw()
-    return widgets.VBox([widgets.HBox([digit, threshold]), out])
+    return explorer(draw, dict(
+        digit=widgets.Dropdown(options=list(range(scores.shape[1])), value=positive, description='positive class'),
+        threshold=widgets.FloatSlider(0.5, min=0.0, max=1.0, step=0.01, description='threshold', **CONTROL_STYLE)))

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import check_bool, check_choice, check_number, manual_seed
+from ..core import CONTROL_STYLE, check_bool, check_choice, check_number, explorer, manual_seed
 from ..data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
 from ..learner import Callback, CancelFitException, Learner, TrainingDiverged
 from ..numpy.losses import CrossEntropyLoss
@@ -183,22 +183,8 @@ def plot_norm_run(batch_norm: bool = True, lr: float = 1.0, init: str = 'he', st
 def norm_explorer(steps: int = 200):
     "Batch-norm toggle, initialization and learning-rate controls wired to `plot_norm_run`; returns the ipywidgets widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
     check_number(steps, 'steps', low=1, integer=True)
-    controls = dict(batch_norm=widgets.ToggleButton(value=True, description='batch norm'),
-                    init=widgets.ToggleButtons(options=list(INITS), value='he', description='init'),
-                    lr=widgets.SelectionSlider(options=list(LRS), value=1.0, description='learning rate',
-                                               continuous_update=False))
-    out = widgets.Output()
-
-    def redraw(change: Any = None) -> None:
-        "Draw the run the controls describe, replacing the previous picture after a control changed."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_norm_run(**{name: c.value for name, c in controls.items()}, steps=steps)
-            plt.show()
-
-    for control in controls.values(): control.observe(redraw, names='value')
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())), out])
+    return explorer(lambda **values: plot_norm_run(**values, steps=steps), dict(
+        batch_norm=widgets.ToggleButton(value=True, description='batch norm'),
+        init=widgets.ToggleButtons(options=list(INITS), value='he', description='init'),
+        lr=widgets.SelectionSlider(options=list(LRS), value=1.0, description='learning rate', **CONTROL_STYLE)))

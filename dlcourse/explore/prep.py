@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..cli import SPLIT_SEED, initial_state
-from ..core import check_array, check_choice, check_number
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
 from ..data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
@@ -161,21 +161,9 @@ FACTORS = (1, 2, 5, 10, 20, 50, 100)
 def imbalance_explorer(cls: int = 3, steps: int = 300):
     "A slider for the imbalance factor and buttons for the remedy, wired to `plot_recall_bars`; returns the widget."
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output
     check_number(cls, 'cls', low=0, high=9, integer=True)
     check_number(steps, 'steps', low=1, integer=True)
-    factor = widgets.SelectionSlider(options=FACTORS, value=20, description='cut ×', continuous_update=False)
-    remedy = widgets.ToggleButtons(options=REMEDIES, value='none', description='remedy')
-    out = widgets.Output()
-
-    def redraw(change: Any = None) -> None:
-        "Train (or recall from the cache) the chosen setting and draw its recall bars."
-        with out:
-            if change is not None: clear_output(wait=True)
-            plot_recall_bars(train_imbalanced(factor.value, remedy.value, cls, steps))
-            plt.show()
-
-    for control in (factor, remedy): control.observe(redraw, names='value')
-    redraw()
-    return widgets.VBox([factor, remedy, out])
+    controls = dict(factor=widgets.SelectionSlider(options=FACTORS, value=20, description='cut ×', **CONTROL_STYLE),
+                    remedy=widgets.ToggleButtons(options=REMEDIES, value='none', description='remedy'))
+    return explorer(lambda factor, remedy: plot_recall_bars(train_imbalanced(factor, remedy, cls, steps)), controls,
+                    rows=[['factor'], ['remedy']])

@@ -6,21 +6,24 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .. import numpy as dnp
-from ..core import check_number, describe, resolve_device
+from ..core import CONTROL_STYLE, check_number, describe, explorer, resolve_device
 from ..crosscheck import Case, register_cases
 from ..data import load_digits, train_val_test_split
 from ..numpy.sharing import TiedLinear as NumpyTiedLinear
 from .nn import Linear, ReLU, Sequential, check_features
 
 # %% auto #0
-__all__ = ['TiedLinear', 'tied_autoencoder', 'train_autoencoder']
+__all__ = ['AE_HIDDEN', 'AE_LRS', 'TiedLinear', 'tied_autoencoder', 'train_autoencoder', 'compare_autoencoders',
+           'plot_autoencoder_comparison', 'autoencoder_explorer']
 
 # %% ../../nbs/90d_parameter_sharing_torch.ipynb #f4f0bd4e
 class TiedLinear(nn.Module):
@@ -79,12 +82,13 @@ register_cases('TiedAutoencoder', '90', _tied_autoencoder_cases,
 
 # %% ../../nbs/90d_parameter_sharing_torch.ipynb #1383b17d
 def train_autoencoder(tied: bool, hidden: int = 16, epochs: int = 20, batch_size: int = 64, lr: float = 1e-2,
-                      seed: int = 0, device: Any = None) -> dict:
-    "Train a one-hidden-layer autoencoder on the digits; return its parameter count, train/validation MSE and dead hidden units."
+                      seed: int = 0, device: Any = None, examples: int = 8) -> dict:
+    "Train a one-hidden-layer autoencoder on the digits; return its size, errors, dead hidden units and `examples` reconstructions."
     check_number(hidden, 'hidden', low=1, integer=True)
     check_number(epochs, 'epochs', low=1, integer=True)
     check_number(batch_size, 'batch_size', low=1, integer=True)
     check_number(lr, 'lr', low=0, low_inclusive=False)
+    check_number(examples, 'examples', low=0, integer=True)
     device = resolve_device(device)
     digits = load_digits('float32')
     X_tr, _, X_va, _, _, _ = train_val_test_split(digits.X / 16, digits.y, seed=seed)
@@ -94,13 +98,62 @@ def train_autoencoder(tied: bool, hidden: int = 16, epochs: int = 20, batch_size
     model = Sequential(enc, ReLU(), TiedLinear(enc) if tied else Linear(hidden, 64, device=device))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
+    mse = lambda X: float(((model(X) - X) ** 2).mean())
+    valid_curve = []
     for _ in range(epochs):
         for idx in torch.randperm(len(X_tr), generator=gen).split(batch_size):
             xb = X_tr[idx.to(device)]
             loss = ((model(xb) - xb) ** 2).mean()
             opt.zero_grad(); loss.backward(); opt.step()
+        with torch.no_grad(): valid_curve.append(mse(X_va))
     with torch.no_grad():
-        mse = lambda X: float(((model(X) - X) ** 2).mean())
         dead = int(((model[1](enc(X_tr)) > 0).sum(0) == 0).sum())
         return dict(tied=tied, hidden=hidden, parameters=sum(p.numel() for p in model.parameters()),
-                    train_mse=mse(X_tr), valid_mse=mse(X_va), dead_units=dead)
+                    train_mse=mse(X_tr), valid_mse=valid_curve[-1], dead_units=dead, valid_curve=np.array(valid_curve),
+                    images=X_va[:examples].cpu().numpy(), reconstructions=model(X_va[:examples]).cpu().numpy())
+
+# %% ../../nbs/90d_parameter_sharing_torch.ipynb #7fd279f3
+AE_HIDDEN = (2, 4, 8, 16, 32)
+AE_LRS = (1e-3, 3e-3, 1e-2, 3e-2)
+
+@lru_cache(maxsize=128)
+def compare_autoencoders(hidden: int = 16, lr: float = 1e-2, seed: int = 0, epochs: int = 20,
+                         device: Any = None) -> tuple[dict, dict]:
+    "`(untied, tied)`: the two `train_autoencoder` runs with the same settings; cached, their arrays read-only."
+    runs = tuple(train_autoencoder(tied, hidden, epochs, lr=lr, seed=seed, device=device) for tied in (False, True))
+    for run in runs:
+        for value in run.values():
+            if isinstance(value, np.ndarray): value.flags.writeable = False
+    return runs
+
+def plot_autoencoder_comparison(hidden: int = 16, lr: float = 1e-2, seed: int = 0, epochs: int = 20, device: Any = None):
+    "Validation digits over their untied and tied reconstructions, beside both validation-error curves; return the Figure."
+    import matplotlib.pyplot as plt
+    runs = compare_autoencoders(hidden, lr, seed, epochs, device)
+    images = runs[0]['images']
+    fig = plt.figure(figsize=(11, 3.2), layout='constrained')
+    left, right = fig.subfigures(1, 2, width_ratios=[1.6, 1])
+    rows = [('original', images)] + [(f"{'tied' if r['tied'] else 'untied'}\n{r['parameters']:,} params", r['reconstructions'])
+                                     for r in runs]
+    for row, (label, pictures) in zip(left.subplots(len(rows), len(images), squeeze=False), rows):
+        for ax, picture in zip(row, pictures):
+            ax.imshow(picture.reshape(8, 8), cmap='gray_r', vmin=0, vmax=1)
+            ax.set_xticks([]); ax.set_yticks([])
+        row[0].set_ylabel(label, fontsize=8)
+    left.suptitle('validation digits and their reconstructions', fontsize=10)
+    ax = right.subplots()
+    for r, marker in zip(runs, 'os'):
+        ax.plot(np.arange(1, epochs + 1), r['valid_curve'], marker=marker, ms=3,
+                label=f"{'tied' if r['tied'] else 'untied'}: {r['valid_mse']:.4f}, {r['dead_units']}/{hidden} dead")
+    ax.set(yscale='log', xlabel='epoch', ylabel='validation MSE', title=f"hidden {hidden}, lr {lr:g}, seed {seed}")
+    ax.legend(fontsize=8)
+    return fig
+
+def autoencoder_explorer(epochs: int = 20, device: Any = None):
+    "Hidden-size, learning-rate and seed sliders wired to `plot_autoencoder_comparison`; returns the widget."
+    import ipywidgets as widgets
+    check_number(epochs, 'epochs', low=1, integer=True)
+    controls = dict(hidden=widgets.SelectionSlider(options=AE_HIDDEN, value=16, description='hidden units', **CONTROL_STYLE),
+                    lr=widgets.SelectionSlider(options=AE_LRS, value=1e-2, description='learning rate', **CONTROL_STYLE),
+                    seed=widgets.IntSlider(0, min=0, max=9, description='seed', **CONTROL_STYLE))
+    return explorer(lambda **values: plot_autoencoder_comparison(**values, epochs=epochs, device=device), controls)
