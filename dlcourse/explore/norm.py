@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core import CONTROL_STYLE, check_bool, check_choice, check_number, explorer, manual_seed
-from ..data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
+from ..data import ArrayDataset, DataLoader, digits_splits
 from ..learner import Callback, CancelFitException, Learner, TrainingDiverged
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import ReLU, Sequential
@@ -21,8 +21,8 @@ from ..numpy.norm import INITS, norm_mlp
 from ..numpy.optim import SGD
 
 # %% auto #0
-__all__ = ['LRS', 'layer_stats', 'digits_splits', 'NormRun', 'norm_run', 'smooth', 'plot_norm_grid', 'plot_layer_stats',
-           'plot_norm_run', 'norm_explorer']
+__all__ = ['LRS', 'layer_stats', 'NormRun', 'norm_run', 'smooth', 'plot_norm_grid', 'plot_layer_stats', 'plot_norm_run',
+           'norm_explorer']
 
 # %% ../../nbs/80c_norm_explore.ipynb #c4558d41
 def layer_stats(model: Sequential, x: np.ndarray) -> np.ndarray:
@@ -36,16 +36,6 @@ def layer_stats(model: Sequential, x: np.ndarray) -> np.ndarray:
     return np.array(stats, dtype=np.float64).reshape(-1, 2)
 
 # %% ../../nbs/80c_norm_explore.ipynb #76dea939
-@lru_cache(maxsize=1)
-def digits_splits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    "Standardized float32 digits `(X_train, y_train, X_valid, y_valid)`, scaled with training statistics; cached, read-only."
-    digits = load_digits(dtype='float32')
-    X_train, y_train, X_valid, y_valid, _, _ = train_val_test_split(digits.X, digits.y, seed=0)
-    scaler = StandardScaler().fit(X_train)
-    arrays = (scaler.transform(X_train), y_train, scaler.transform(X_valid), y_valid)
-    for a in arrays: a.flags.writeable = False
-    return arrays
-
 @dataclass(frozen=True)
 class NormRun:
     "One training run of `norm_mlp`: per-step losses, divergence step, final accuracy, layer (mean, std) before and after."
@@ -78,7 +68,8 @@ def norm_run(batch_norm: bool, lr: float, init: str = 'he', steps: int = 200, de
     check_choice(init, 'init', INITS)
     check_number(steps, 'steps', low=1, integer=True)
     check_number(seed, 'seed', low=0, integer=True)
-    X_train, y_train, X_valid, y_valid = digits_splits()
+    data = digits_splits()
+    X_train, y_train, X_valid, y_valid = data.X_train, data.y_train, data.X_valid, data.y_valid
     manual_seed(seed)
     model = norm_mlp(depth, width, batch_norm, init)
     before = layer_stats(model, X_valid)
