@@ -14,7 +14,7 @@ import numpy as np
 
 from ..cli import SPLIT_SEED, initial_state
 from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
-from ..data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
+from ..data import ArrayDataset, DataLoader, StandardScaler, digits_splits
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
@@ -50,20 +50,12 @@ def remedy_data(X: np.ndarray, y: np.ndarray, remedy: str, seed: int = 0, num_cl
     return X, y, None
 
 # %% ../../nbs/92b_data_prep_explore.ipynb #893f5e04
-@functools.lru_cache(maxsize=1)
-def _digit_splits() -> tuple[np.ndarray, ...]:
-    "The raw digits split 70/15/15 with the course's split seed: (X_train, y_train, X_test, y_test), read-only."
-    digits = load_digits('float32')
-    X_tr, y_tr, _, _, X_te, y_te = train_val_test_split(digits.X, digits.y, seed=SPLIT_SEED)
-    for a in (X_tr, y_tr, X_te, y_te): a.flags.writeable = False
-    return X_tr, y_tr, X_te, y_te
-
 def imbalanced_digits(factor: float = 20, cls: int = 3, seed: int = 0) -> tuple[np.ndarray, ...]:
     "Standardized digits whose training split keeps one `cls` image in `factor`: (X_train, y_train, X_test, y_test)."
-    X_tr, y_tr, X_te, y_te = _digit_splits()
-    X_tr, y_tr = make_imbalanced(X_tr, y_tr, cls, factor, seed=seed)
+    data = digits_splits(SPLIT_SEED, standardize=False)
+    X_tr, y_tr = make_imbalanced(data.X_train, data.y_train, cls, factor, seed=seed)
     scaler = StandardScaler().fit(X_tr)
-    return scaler.transform(X_tr), y_tr, scaler.transform(X_te), y_te
+    return scaler.transform(X_tr), y_tr, scaler.transform(data.X_test), data.y_test
 
 # %% ../../nbs/92b_data_prep_explore.ipynb #6f835080
 @dataclass(frozen=True)

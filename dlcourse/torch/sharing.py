@@ -17,7 +17,7 @@ from torch import nn
 from .. import numpy as dnp
 from ..core import CONTROL_STYLE, check_number, describe, explorer, resolve_device
 from ..crosscheck import Case, register_cases
-from ..data import load_digits, train_val_test_split
+from ..data import digits_splits
 from ..numpy.sharing import TiedLinear as NumpyTiedLinear
 from .nn import Linear, ReLU, Sequential, check_features
 
@@ -90,9 +90,8 @@ def train_autoencoder(tied: bool, hidden: int = 16, epochs: int = 20, batch_size
     check_number(lr, 'lr', low=0, low_inclusive=False)
     check_number(examples, 'examples', low=0, integer=True)
     device = resolve_device(device)
-    digits = load_digits('float32')
-    X_tr, _, X_va, _, _, _ = train_val_test_split(digits.X / 16, digits.y, seed=seed)
-    X_tr, X_va = torch.from_numpy(X_tr).to(device), torch.from_numpy(X_va).to(device)
+    data = digits_splits(split_seed=seed, standardize=False)
+    X_tr, X_va = torch.from_numpy(data.X_train).to(device), torch.from_numpy(data.X_valid).to(device)
     torch.manual_seed(seed)
     enc = Linear(64, hidden, device=device)
     model = Sequential(enc, ReLU(), TiedLinear(enc) if tied else Linear(hidden, 64, device=device))
