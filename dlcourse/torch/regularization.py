@@ -226,17 +226,12 @@ register(Concept('L2 penalty vs weight decay', '90', check_l2_weight_decay,
 def digits_small_experiment(fraction: float = 0.1, epochs: int = 80, seeds: Iterable[int] = (0, 1, 2),
                             dropout: float = 0.2, weight_decay: float = 1e-2, hidden: int = 256) -> dict[str, dict]:
     "Validation accuracy of an MLP trained on `fraction` of digits, with no regularization, dropout and weight decay."
-    from dlcourse.data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
+    from dlcourse.data import ArrayDataset, DataLoader, digits_splits
     from dlcourse.learner import Learner
     from dlcourse.torch.nn import Linear, ReLU
 
-    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
-    digits = load_digits('float32')
-    X_tr, y_tr, X_va, y_va, _, _ = train_val_test_split(digits.X, digits.y, seed=0)
-    keep = np.random.default_rng(0).permutation(len(y_tr))[:max(10, int(fraction * len(y_tr)))]
-    X_tr, y_tr = X_tr[keep], y_tr[keep]
-    scaler = StandardScaler().fit(X_tr)
-    X_tr, X_va = scaler.transform(X_tr), scaler.transform(X_va)
+    data = digits_splits(fraction=fraction)
+    X_tr, y_tr, X_va, y_va = data.X_train, data.y_train, data.X_valid, data.y_valid
     settings = {'none': (0.0, 0.0), f'dropout p={dropout}': (dropout, 0.0), f'L2 weight_decay={weight_decay}': (0.0, weight_decay)}
     table = {}
     for label, (p, wd) in settings.items():
