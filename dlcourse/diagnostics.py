@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from functools import partial
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -18,9 +18,8 @@ from .numpy.clip import check_norm_type
 from .numpy.nn import Module
 
 # %% auto #0
-__all__ = ['clip_functions', 'GradientClipping', 'NumpyForwardHook', 'register_forward_hook', 'activation_summary',
-           'layer_grad_norms', 'default_layers', 'ActivationStats', 'plot_activation_stats', 'plot_color_dim',
-           'plot_grad_norms']
+__all__ = ['clip_functions', 'GradientClipping', 'activation_summary', 'layer_grad_norms', 'default_layers', 'ActivationStats',
+           'plot_activation_stats', 'plot_color_dim', 'plot_grad_norms']
 
 # %% ../nbs/85c_diagnostics.ipynb #24394579
 def clip_functions(model: Any) -> ModuleType:
@@ -62,37 +61,6 @@ class GradientClipping(Callback):
     def __repr__(self) -> str:
         what = f"max_norm={self.max_norm}, norm_type={self.norm_type}" if self.max_norm is not None else f"clip_value={self.clip_value}"
         return f"GradientClipping({what})"
-
-# %% ../nbs/85c_diagnostics.ipynb #9250bc44
-class NumpyForwardHook:
-    "A removable hook on one NumPy module: after each forward, `hook(module, output)` is called."
-    def __init__(self, module: Module, hook: Callable[[Module, Any], None]):
-        if not isinstance(module, Module): raise TypeError(f"module: expected a dlcourse.numpy Module, got {describe(module)}")
-        self.module, self.previous, self.removed, inner = module, module.__dict__.get('forward'), False, module.forward
-
-        def hooked_forward(*args, **kwargs):
-            output = inner(*args, **kwargs)
-            if not self.removed: hook(module, output)
-            return output
-
-        hooked_forward.hook = self
-        object.__setattr__(module, 'forward', hooked_forward)
-
-    def remove(self) -> None:
-        "Stop calling the hook, and unwrap the module's forward from every removed hook on top."
-        self.removed = True
-        top = self.module.__dict__.get('forward')
-        while top is not None and getattr(top, 'hook', None) is not None and top.hook.removed:
-            top = top.hook.previous
-            if top is None: del self.module.__dict__['forward']
-            else: object.__setattr__(self.module, 'forward', top)
-
-def register_forward_hook(module: Any, hook: Callable[[Any, Any], None]) -> Any:
-    "Call `hook(module, output)` after every forward of `module` (NumPy or PyTorch); returns a handle with `remove()`."
-    if isinstance(module, Module): return NumpyForwardHook(module, hook)
-    if not callable(getattr(module, 'register_forward_hook', None)):
-        raise TypeError(f"module: expected a dlcourse.numpy Module or a torch.nn.Module, got {describe(module)}")
-    return module.register_forward_hook(lambda m, args, output: hook(m, output))
 
 # %% ../nbs/85c_diagnostics.ipynb #871e4703
 def _numpy_summary(a: np.ndarray, bins: int, low: float, high: float) -> tuple[float, float, np.ndarray]:
@@ -168,9 +136,9 @@ class ActivationStats(Callback):
             raise ValueError(f"modules: this callback recorded layers {self.layers} in an earlier fit, now asked for {layers}")
         self.layers = list(layers)
         self.grad_layers = list(dict.fromkeys(name.rpartition('.')[0] for name, _ in learn.model.named_parameters()))
-        self._handles = [register_forward_hook(named[name], partial(self._observe, i)) for i, name in enumerate(self.layers)]
+        self._handles = [named[name].register_forward_hook(partial(self._observe, i)) for i, name in enumerate(self.layers)]
 
-    def _observe(self, index: int, module: Any, output: Any) -> None:
+    def _observe(self, index: int, module: Any, args: tuple, output: Any) -> None:
         "Forward hook: summarize the output of layer `index`, if this step is being recorded."
         if self._current is not None: self._current['stats'][index] = activation_summary(output, self.bins, self.hist_range)
 

@@ -137,11 +137,11 @@ class LRFinderResult:
 
     @property
     def steep(self) -> float:
-        "The rate at which the smoothed loss fell fastest against log(rate), left of its minimum."
-        end = int(np.argmin(self.losses)) + 1
-        if end < 2: return float(self.lrs[0])
-        slopes = np.gradient(self.losses[:end], np.log(self.lrs[:end]))
-        return float(self.lrs[np.argmin(slopes)])
+        "The rate at which the smoothed loss fell fastest against log(rate), after the first tenth of the sweep and up to its minimum."
+        skip, end = len(self.lrs) // 10, int(np.argmin(self.losses)) + 1
+        if end - skip < 2: return float(self.lrs[end - 1])
+        slopes = np.gradient(self.losses[skip:end], np.log(self.lrs[skip:end]))
+        return float(self.lrs[skip + np.argmin(slopes)])
 
     @property
     def suggestion(self) -> float:

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from dlcourse import numpy as dnp
-from dlcourse.numpy.nn import Module, Parameter
+from dlcourse.core import to_numpy
+from dlcourse.numpy.nn import Module, Parameter, RemovableHandle
 from dlcourse.torch import nn as tnn
 
 
@@ -105,3 +106,62 @@ def test_module_without_super_init_is_reported():
         def __init__(self): self.weight = Parameter(np.zeros(2))
     with pytest.raises(AttributeError, match='super'):
         Broken()
+
+
+# --- forward hooks, as torch.nn.Module.register_forward_hook ------------------------------------------------------------
+
+def test_forward_hook_is_called_once_per_call_with_module_args_and_output():
+    layer, seen = dnp.ReLU(), []
+    handle = layer.register_forward_hook(lambda m, args, out: seen.append((m, args, out.copy())))
+    x = np.array([-1.0, 2.0])
+    out = layer(x)
+    assert len(seen) == 1 and seen[0][0] is layer and seen[0][1][0] is x and len(seen[0][1]) == 1
+    np.testing.assert_array_equal(seen[0][2], out)
+    layer.forward(x)                                        # only calls through __call__ run hooks, as in PyTorch
+    dnp.ReLU()(x)                                           # hooks belong to one instance, not to the class
+    assert len(seen) == 1
+    handle.remove(); handle.remove()                       # removing twice is harmless
+    layer(x)
+    assert len(seen) == 1 and not layer._forward_hooks
+    np.testing.assert_array_equal(layer.backward(np.ones(2)), [0.0, 1.0])   # backward untouched
+
+
+def test_forward_hooks_run_in_order_and_may_replace_the_output():
+    for make in (dnp.ReLU, torch.nn.ReLU):                  # the same hooks give the same results in PyTorch
+        layer, order = make(), []
+        layer.register_forward_hook(lambda m, args, out: order.append('first'))           # None keeps the output
+        doubled = layer.register_forward_hook(lambda m, args, out: 2 * out)
+        layer.register_forward_hook(lambda m, args, out: order.append(float(out.sum())))  # sees the replacement
+        x = np.array([-1.0, 3.0])
+        out = layer(x if make is dnp.ReLU else torch.from_numpy(x))
+        assert float(out.sum()) == 6.0 and order == ['first', 6.0]
+        doubled.remove()
+        assert float(layer(x if make is dnp.ReLU else torch.from_numpy(x)).sum()) == 3.0
+
+
+def test_forward_hooks_inside_sequential_and_with_block():
+    np_model = dnp.MLP(4, [5, 3], dtype='float64')
+    t_model = tnn.MLP(4, [5, 3], dtype=torch.float64)
+    t_model.load_state_dict({k: torch.from_numpy(v) for k, v in np_model.state_dict().items()})
+    x = np.random.default_rng(0).normal(size=(2, 4))
+    records = {}
+    for name, model, data in (('numpy', np_model, x), ('torch', t_model, torch.from_numpy(x))):
+        seen = records[name] = []
+        with model[1].register_forward_hook(lambda m, args, out: seen.append(to_numpy(out).copy())):
+            model(data)
+        model(data)                                         # the with block removed the hook
+    assert len(records['numpy']) == len(records['torch']) == 1
+    np.testing.assert_allclose(records['numpy'][0], records['torch'][0], rtol=1e-12)
+    # a replacement inside a Sequential reaches the next layer and the backward pass still runs
+    handle = np_model[1].register_forward_hook(lambda m, args, out: np.zeros_like(out))
+    np.testing.assert_array_equal(np_model(x), np.broadcast_to(np_model[2].bias.data, (2, 3)))
+    handle.remove()
+    assert np_model.backward(np.ones((2, 3))).shape == (2, 4)
+
+
+def test_forward_hook_bad_input_and_handle_ids():
+    layer = dnp.ReLU()
+    with pytest.raises(TypeError, match='hook: expected a function hook\\(module, args, output\\), got'):
+        layer.register_forward_hook('print')
+    a, b = (layer.register_forward_hook(lambda m, args, out: None) for _ in range(2))
+    assert isinstance(a, RemovableHandle) and b.id > a.id and list(layer._forward_hooks) == [a.id, b.id]

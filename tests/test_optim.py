@@ -265,6 +265,33 @@ def test_add_param_group_later():
     assert len(topt_.param_groups) == 1
 
 
+def test_checked_optimizer_is_the_one_base_of_the_torch_optimizers():
+    from dlcourse.torch.adaptive import AdaptiveOptimizer, Adam
+    assert issubclass(TorchSGD, topt.CheckedOptimizer) and issubclass(AdaptiveOptimizer, topt.CheckedOptimizer)
+    for cls in (TorchSGD, AdaptiveOptimizer):
+        assert 'add_param_group' not in vars(cls) and '__init__' not in vars(AdaptiveOptimizer)
+
+    class Positive(topt.CheckedOptimizer):
+        "A toy optimizer whose only rule is a positive `scale`."
+        def __init__(self, params, scale=1.0): super().__init__(params, dict(scale=scale))
+        def check_hyperparameters(self, options, where=''):
+            if options['scale'] <= 0: raise ValueError(f"{where or 'scale'}: expected a positive scale")
+        def step(self, closure=None): pass
+
+    w, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(1))
+    with pytest.raises(ValueError, match='^scale: expected a positive scale'): Positive([w], scale=0.0)
+    opt = Positive([w])
+    with pytest.raises(ValueError, match=r'^param_groups\[1\]: expected a positive scale'):
+        opt.add_param_group({'params': [b], 'scale': -1.0})
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['lr'\]; Positive takes scale"):
+        opt.add_param_group({'params': [b], 'lr': 0.1})
+    assert len(opt.param_groups) == 1
+    opt.add_param_group({'params': [b], 'scale': 2.0})
+    assert [g['scale'] for g in opt.param_groups] == [1.0, 2.0]
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['momentum'\]; Adam takes lr"):
+        Adam([{'params': [w], 'momentum': 0.9}])
+
+
 def test_repr_lists_the_groups():
     text = repr(SGD([Parameter(np.ones(1))], lr=0.1, momentum=0.9))
     assert text.startswith('SGD (') and 'Parameter Group 0' in text and 'momentum: 0.9' in text

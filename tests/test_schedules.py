@@ -554,6 +554,63 @@ def test_lr_finder_result_properties_and_plot():
     plt.close('all')
 
 
+SWEEP = np.logspace(-5, 1, 61)                      # 61 rates, 10 per decade: lrs[i] = 10 ** (-5 + i / 10)
+
+
+def range_test_curve(center: float = -2.0) -> np.ndarray:
+    "A noiseless range-test loss: a plateau, a fall steepest at rate 10**center, a minimum, an explosion past 10**-0.8."
+    x = np.log10(SWEEP)
+    return 2.3 - 2.0 / (1 + np.exp(-(x - center) / 0.25)) + 3.0 * np.clip(x + 0.8, 0, None) ** 2
+
+
+def smoothed(raw: np.ndarray, beta: float = 0.98) -> np.ndarray:
+    "The range test's bias-corrected moving average of `raw`."
+    avg, out = 0.0, []
+    for i, value in enumerate(raw):
+        avg = beta * avg + (1 - beta) * value
+        out.append(avg / (1 - beta ** (i + 1)))
+    return np.array(out)
+
+
+def test_suggestion_on_a_clean_u():
+    res = LRFinderResult(SWEEP, range_test_curve(), range_test_curve())
+    assert np.argmin(res.losses) == 42
+    assert res.steep == pytest.approx(1e-2) and res.minimum == pytest.approx(SWEEP[42] / 10)
+    assert res.suggestion == pytest.approx(np.sqrt(1e-2 * SWEEP[42] / 10))
+    assert SWEEP[0] < res.suggestion < SWEEP[42]
+
+
+def test_suggestion_when_the_loss_falls_from_step_one():
+    # the loss falls from the first rate on, and the first batch happened to be high: the moving average
+    # then falls fastest at step one (the old rule picked 1e-5); the real fall is still the one at 1e-2
+    x = np.log10(SWEEP)
+    losses = range_test_curve() - 0.1 * (x + 5) + 0.5 / np.arange(1, 62)
+    assert np.argmin(np.gradient(losses, np.log(SWEEP))) == 0
+    res = LRFinderResult(SWEEP, losses, losses)
+    assert res.steep == pytest.approx(1e-2)
+    assert res.suggestion == pytest.approx(np.sqrt(1e-2 * res.minimum))
+    assert SWEEP[0] < res.suggestion < SWEEP[np.argmin(losses)]
+
+
+@pytest.mark.parametrize('seed', range(10))
+def test_suggestion_on_a_noisy_curve(seed):
+    clean = range_test_curve()
+    raw = clean + np.random.default_rng(seed).normal(0, 0.05, len(SWEEP))
+    res, reference = LRFinderResult(SWEEP, smoothed(raw), raw), LRFinderResult(SWEEP, smoothed(clean), clean)
+    assert reference.steep == pytest.approx(10 ** -1.5)   # the average lags: its steepest fall is half a decade late
+    assert abs(np.log10(res.steep / reference.steep)) < 0.25     # within two rates of the sweep
+    assert abs(np.log10(res.suggestion / reference.suggestion)) < 0.25
+    assert SWEEP[0] < res.suggestion < SWEEP[np.argmin(res.losses)]
+
+
+def test_steep_when_the_minimum_comes_first():
+    rising = np.linspace(1.0, 3.0, 20)
+    res = LRFinderResult(SWEEP[:20], rising, rising)
+    assert res.steep == SWEEP[0] and res.suggestion == pytest.approx(SWEEP[0] / np.sqrt(10))
+    dip = np.r_[2.0, 1.0, np.linspace(1.5, 3.0, 18)]        # the minimum inside the skipped first tenth
+    assert LRFinderResult(SWEEP[:20], dip, dip).steep == SWEEP[1]
+
+
 @pytest.mark.parametrize('kwargs, error, fragment', [
     (dict(start_lr=0), ValueError, 'start_lr'),
     (dict(start_lr=1.0, end_lr=1.0), ValueError, 'end_lr'),

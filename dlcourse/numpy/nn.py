@@ -14,7 +14,7 @@ import numpy as np
 from ..core import check_array, check_number, default_generator, describe, resolve_dtype, to_numpy
 
 # %% auto #0
-__all__ = ['Parameter', 'Module', 'check_input', 'Linear', 'ReLU', 'Sequential', 'mlp_layer_sizes', 'MLP']
+__all__ = ['Parameter', 'RemovableHandle', 'Module', 'check_input', 'Linear', 'ReLU', 'Sequential', 'mlp_layer_sizes', 'MLP']
 
 # %% ../../nbs/10a_layers_numpy.ipynb #16eeebd7
 class Parameter:
@@ -39,12 +39,28 @@ class Parameter:
     def __repr__(self) -> str: return f"Parameter(shape={self.shape}, dtype={self.dtype.name})"
 
 # %% ../../nbs/10a_layers_numpy.ipynb #7ab80360
+class RemovableHandle:
+    "What `register_forward_hook` returns: `remove()` (or leaving a `with` block) unregisters the hook, as in `torch.utils.hooks`."
+    next_id = 0
+
+    def __init__(self, hooks: dict):
+        self.hooks, self.id = hooks, RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+
+    def remove(self) -> None:
+        "Unregister the hook; removing it again does nothing."
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle: return self
+    def __exit__(self, *exc_info) -> None: self.remove()
+
 class Module:
     "Base class of NumPy layers: registers parameters, buffers and submodules; `backward` is written by hand."
     def __init__(self):
         object.__setattr__(self, '_parameters', OrderedDict())
         object.__setattr__(self, '_buffers', OrderedDict())
         object.__setattr__(self, '_modules', OrderedDict())
+        object.__setattr__(self, '_forward_hooks', OrderedDict())
         object.__setattr__(self, 'training', True)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -69,7 +85,20 @@ class Module:
         "Gradient with respect to the input, given the gradient with respect to the output; accumulates parameter gradients."
         raise NotImplementedError(f"{type(self).__name__} must implement backward")
 
-    def __call__(self, *args, **kwargs): return self.forward(*args, **kwargs)
+    def __call__(self, *args, **kwargs):
+        "Run `forward`, then every forward hook in the order they were registered."
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None: output = result
+        return output
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
+        "Call `hook(module, args, output)` after every call of this module; a result other than None replaces the output."
+        if not callable(hook): raise TypeError(f"hook: expected a function hook(module, args, output), got {describe(hook)}")
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
 
     def named_modules(self, prefix: str = '') -> Iterator[tuple[str, Module]]:
         "This module and every module inside it, depth first, with dotted names."

@@ -22,7 +22,7 @@ from ..numpy.nn import MLP as NumpyMLP, Parameter
 from ..numpy.adaptive import check_optimizer_options, params_with_grads
 from .losses import CrossEntropyLoss
 from .nn import MLP
-from .optim import SGD, compare_trajectories, least_squares_grad_numpy, least_squares_grad_torch, least_squares_problem
+from .optim import SGD, CheckedOptimizer, compare_trajectories, least_squares_grad_numpy, least_squares_grad_torch, least_squares_problem
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'BACKENDS', 'PROBLEMS', 'OPTION_CHECKS', 'GROUP_CHECKS', 'DESCRIPTIONS', 'AdaptiveOptimizer', 'Adagrad',
@@ -30,25 +30,10 @@ __all__ = ['OPTIMIZERS', 'BACKENDS', 'PROBLEMS', 'OPTION_CHECKS', 'GROUP_CHECKS'
            'check_optimizer', 'mlp_shapes', 'benchmark_adam_step']
 
 # %% ../../nbs/60b_optimizers_torch.ipynb #05d69d6a
-class AdaptiveOptimizer(torch.optim.Optimizer):
-    "Base of this lesson's PyTorch optimizers: the defaults and every parameter group checked by `check_optimizer_options`."
-    def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict], defaults: dict[str, Any]):
-        check_optimizer_options(defaults)
-        super().__init__(params, defaults)
-
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        "Add a group of parameters with its own options, after checking them."
-        where = f"param_groups[{len(self.param_groups)}]"
-        if isinstance(param_group, dict):
-            unknown = param_group.keys() - self.defaults.keys() - {'params', 'param_names'}
-            if unknown:
-                raise ValueError(f"{where}: unknown option(s) {sorted(unknown)}; "
-                                 f"{type(self).__name__} takes {', '.join(self.defaults)}")
-        super().add_param_group(param_group)
-        try: check_optimizer_options(self.param_groups[-1], where)
-        except (TypeError, ValueError):
-            self.param_groups.pop()
-            raise
+class AdaptiveOptimizer(CheckedOptimizer):
+    "Base of this lesson's PyTorch optimizers: hyperparameters checked by `check_optimizer_options`."
+    def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
+        check_optimizer_options(options, where)
 
 def _closure_loss(closure: Callable[[], Any] | None) -> Any:
     "The loss `closure()` returns, computed with gradients enabled; None without a closure."

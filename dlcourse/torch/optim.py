@@ -17,30 +17,43 @@ from ..numpy.nn import Parameter
 from ..numpy.optim import SGD_OPTIONS, check_sgd_hyperparameters
 
 # %% auto #0
-__all__ = ['SGD_CHECKS', 'SGD_GROUP_CHECK', 'SGD', 'least_squares_problem', 'least_squares_grad_numpy',
+__all__ = ['SGD_CHECKS', 'SGD_GROUP_CHECK', 'CheckedOptimizer', 'SGD', 'least_squares_problem', 'least_squares_grad_numpy',
            'least_squares_grad_torch', 'sgd_trajectory', 'compare_trajectories', 'check_sgd']
 
 # %% ../../nbs/50b_gd_torch.ipynb #1fd1dccb
-class SGD(torch.optim.Optimizer):
+class CheckedOptimizer(torch.optim.Optimizer):
+    "A `torch.optim.Optimizer` that checks its defaults and every parameter group, and rejects unknown options."
+    def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict], defaults: dict[str, Any]):
+        self.check_hyperparameters(defaults)
+        super().__init__(params, defaults)
+
+    def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
+        "Raise a clear error if the hyperparameters in `options` are invalid; subclasses define the rules."
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        "Add a group of parameters with its own options, after checking them; a rejected group is not added."
+        where = f"param_groups[{len(self.param_groups)}]"
+        if isinstance(param_group, dict):
+            unknown = param_group.keys() - self.defaults.keys() - {'params', 'param_names'}
+            if unknown:
+                raise ValueError(f"{where}: unknown option(s) {sorted(unknown)}; "
+                                 f"{type(self).__name__} takes {', '.join(self.defaults)}")
+        super().add_param_group(param_group)
+        try: self.check_hyperparameters(self.param_groups[-1], where)
+        except (TypeError, ValueError):
+            self.param_groups.pop()
+            raise
+
+class SGD(CheckedOptimizer):
     "Stochastic gradient descent with optional momentum, Nesterov, weight decay and maximize, from tensor ops."
     def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict], lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
-        check_sgd_hyperparameters(lr, momentum, dampening, weight_decay, nesterov, maximize)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        "Add a group of parameters with its own options, after checking them."
-        where = f"param_groups[{len(self.param_groups)}]"
-        if isinstance(param_group, dict):
-            unknown = param_group.keys() - self.defaults.keys() - {'params', 'param_names'}
-            if unknown: raise ValueError(f"{where}: unknown option(s) {sorted(unknown)}; SGD takes {', '.join(self.defaults)}")
-        super().add_param_group(param_group)
-        try: check_sgd_hyperparameters(*(self.param_groups[-1][k] for k in SGD_OPTIONS), where=where)
-        except (TypeError, ValueError):
-            self.param_groups.pop()
-            raise
+    def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
+        check_sgd_hyperparameters(*(options[k] for k in SGD_OPTIONS), where=where)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
