@@ -165,3 +165,15 @@ def test_forward_hook_bad_input_and_handle_ids():
         layer.register_forward_hook('print')
     a, b = (layer.register_forward_hook(lambda m, args, out: None) for _ in range(2))
     assert isinstance(a, RemovableHandle) and b.id > a.id and list(layer._forward_hooks) == [a.id, b.id]
+
+
+def test_forward_hooks_run_on_numpy_losses():
+    from dlcourse.numpy.losses import MSELoss
+    seen = []
+    loss_fn = MSELoss()
+    handle = loss_fn.register_forward_hook(lambda module, args, output: seen.append((len(args), float(output))))
+    value = loss_fn(np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
+    assert seen == [(2, float(value))] and float(value) == 1.0
+    handle.remove()
+    loss_fn(np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
+    assert len(seen) == 1

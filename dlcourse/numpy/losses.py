@@ -135,9 +135,9 @@ class _Loss(Module):
         self._saved = None
 
     def __call__(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        "Run `forward`; when the input holds NaN or inf, without NumPy's warnings about the NaN that follows."
+        "Run `forward` and any hooks; when the input holds NaN or inf, without NumPy's warnings about the NaN that follows."
         nonfinite = isinstance(input, np.ndarray) and input.dtype.kind == 'f' and not np.isfinite(input).all()
-        with _quiet_if(nonfinite): return self.forward(input, target)
+        with _quiet_if(nonfinite): return super().__call__(input, target)
 
     def _reduce(self, losses: np.ndarray, local_grad: np.ndarray, denominator: Any = None,
                 class_dim: int | None = None, keep: np.ndarray | None = None) -> np.ndarray:

@@ -17,7 +17,7 @@ from ..core import check_bool, check_number, describe, is_tensor, to_numpy
 from .nn import Module, Parameter
 
 # %% auto #0
-__all__ = ['SGD_OPTIONS', 'Optimizer', 'check_sgd_hyperparameters', 'SGD']
+__all__ = ['SGD_OPTIONS', 'check_known_options', 'Optimizer', 'check_sgd_hyperparameters', 'SGD']
 
 # %% ../../nbs/50a_gd_numpy.ipynb #7c36fa4c
 def _check_iterable(params: Any, name: str) -> None:
@@ -50,6 +50,12 @@ def _as_param_list(params: Any, name: str) -> tuple[list[Parameter], list[str] |
     return items, names
 
 # %% ../../nbs/50a_gd_numpy.ipynb #87e7622d
+def check_known_options(options: dict[str, Any], defaults: dict[str, Any], optimizer: str, where: str) -> None:
+    "Reject keys of a parameter group `options` that are not hyperparameters of `optimizer` (a misspelling would be ignored)."
+    unknown = options.keys() - defaults.keys() - {'params', 'param_names'}
+    if unknown:
+        raise ValueError(f"{where}: unknown option(s) {sorted(unknown)}; {optimizer} takes {', '.join(defaults)}")
+
 class Optimizer:
     "Base class of NumPy optimizers, with `torch.optim.Optimizer`'s structure: `defaults`, `param_groups`, `state`."
     def __init__(self, params: Iterable[Parameter] | Iterable[dict], defaults: dict[str, Any]):
@@ -76,10 +82,7 @@ class Optimizer:
         if not isinstance(param_group, dict):
             raise TypeError(f"{where}: expected a dict with a 'params' entry, got {describe(param_group)}")
         if 'params' not in param_group: raise ValueError(f"{where}: expected a 'params' entry")
-        unknown = param_group.keys() - self.defaults.keys() - {'params', 'param_names'}
-        if unknown:
-            raise ValueError(f"{where}: unknown option(s) {sorted(unknown)}; "
-                             f"{type(self).__name__} takes {', '.join(self.defaults)}")
+        check_known_options(param_group, self.defaults, type(self).__name__, where)
         params, names = _as_param_list(param_group['params'], f"{where}['params']")
         group = {**self.defaults, **param_group, 'params': params}
         if names is not None: group['param_names'] = names

@@ -14,7 +14,7 @@ from ..core import resolve_device, resolve_dtype, to_numpy, torch_dtype
 from ..crosscheck import Comparison, Concept, compare, register
 from ..numpy import optim as dnp_optim
 from ..numpy.nn import Parameter
-from ..numpy.optim import SGD_OPTIONS, check_sgd_hyperparameters
+from ..numpy.optim import SGD_OPTIONS, check_known_options, check_sgd_hyperparameters
 
 # %% auto #0
 __all__ = ['SGD_CHECKS', 'SGD_GROUP_CHECK', 'CheckedOptimizer', 'SGD', 'least_squares_problem', 'least_squares_grad_numpy',
@@ -33,11 +33,7 @@ class CheckedOptimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         "Add a group of parameters with its own options, after checking them; a rejected group is not added."
         where = f"param_groups[{len(self.param_groups)}]"
-        if isinstance(param_group, dict):
-            unknown = param_group.keys() - self.defaults.keys() - {'params', 'param_names'}
-            if unknown:
-                raise ValueError(f"{where}: unknown option(s) {sorted(unknown)}; "
-                                 f"{type(self).__name__} takes {', '.join(self.defaults)}")
+        if isinstance(param_group, dict): check_known_options(param_group, self.defaults, type(self).__name__, where)
         super().add_param_group(param_group)
         try: self.check_hyperparameters(self.param_groups[-1], where)
         except (TypeError, ValueError):
