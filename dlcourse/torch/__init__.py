@@ -5,7 +5,7 @@ from .activations import (ACTIVATIONS, GELU, LeakyReLU, Sigmoid, Softmax, Tanh, 
 from .losses import (LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss,
                      binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, log_softmax,
                      logsumexp, mse_loss, multi_margin_loss)
-from .optim import SGD
+from .optim import SGD, CheckedOptimizer
 from .adaptive import Adagrad, Adam, Adamax, AdamW, RMSprop
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .clip import clip_grad_norm_, clip_grad_value_
