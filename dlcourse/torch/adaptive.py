@@ -14,7 +14,7 @@ import torch
 
 from ..core import resolve_device, resolve_dtype, to_numpy, torch_dtype
 from ..crosscheck import Comparison, Concept, register
-from ..data import StandardScaler, load_digits, train_val_test_split
+from ..data import digits_splits
 from ..numpy import adaptive as dnp
 from ..numpy import optim as dnp_optim
 from ..numpy.losses import CrossEntropyLoss as NumpyCrossEntropyLoss
@@ -198,9 +198,8 @@ PROBLEMS = ('least_squares', 'digits')
 @functools.lru_cache(maxsize=4)
 def digits_problem(seed: int = 0, batch_size: int = 32) -> dict[str, Any]:
     "Standardized digits training set (float64), initial MLP 64-256-10 weights and one shuffled epoch of batch indices."
-    digits = load_digits(dtype='float64')
-    X, y, *_ = train_val_test_split(digits.X, digits.y, seed=0)
-    X = StandardScaler().fit(X).transform(X)
+    data = digits_splits(dtype='float64')
+    X, y = data.X_train, data.y_train
     rng = np.random.default_rng(seed)
     weights = NumpyMLP(64, [256, 10], dtype='float64', generator=rng).state_dict()
     order = rng.permutation(len(X))
