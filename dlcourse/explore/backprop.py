@@ -12,8 +12,8 @@ import numpy as np
 
 from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
 from ..crosscheck import numerical_gradient, relative_error
-from ..data import StandardScaler, load_digits
 from ..engine import Value, draw_graph, topological_order
+from .activations import digits_batch
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
 
@@ -130,12 +130,6 @@ def neuron_explorer():
     return explorer(plot_neuron, controls, rows=[['x1', 'x2', 'activation'], ['w1', 'w2', 'b']])
 
 # %% ../../nbs/40c_backprop_explore.ipynb #ad5ce084
-def _digits_batch(batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    "The first `batch_size` standardised digit images (float64) and their labels."
-    digits = load_digits(dtype='float64')
-    X = StandardScaler().fit(digits.X).transform(digits.X)
-    return X[:batch_size], digits.y[:batch_size]
-
 def _best_time(f: Any, repeats: int) -> float:
     "The fastest of `repeats` timed calls of `f()`, in seconds (the least disturbed by the rest of the machine)."
     times = []
@@ -148,7 +142,7 @@ def gradient_cost(width: int, batch_size: int = 64, seed: int = 0, repeats: int 
     check_number(width, 'width', low=1, integer=True)
     check_number(batch_size, 'batch_size', low=1, high=1797, integer=True)
     check_number(repeats, 'repeats', low=1, integer=True)
-    X, y = _digits_batch(batch_size)
+    X, y = digits_batch(batch_size)
     model = MLP(64, [width, 10], dtype='float64', generator=np.random.default_rng(check_number(seed, 'seed', low=0, integer=True)))
     loss_fn = CrossEntropyLoss()
     loss = lambda: float(loss_fn(model(X), y))
