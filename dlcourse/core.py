@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numbers
 import random
-import sys
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -172,7 +171,7 @@ def resolve_device(device: Any = None):
     if dev.type == 'cuda' and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise ValueError(f"device: {device!r} does not exist; there are {torch.cuda.device_count()} CUDA devices")
     if dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
-        raise ValueError(f"device: MPS was asked for but is not available on this machine")
+        raise ValueError("device: MPS was asked for but is not available on this machine")
     if dev.type not in ('cpu', 'cuda', 'mps'):
         raise ValueError(f"device: expected 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
     return dev

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, default_generator, describe, explorer, resolve_dtype
+from ..core import CONTROL_STYLE, check_number, default_generator, explorer, resolve_dtype
 from ..data import ArrayDataset, DataLoader
 from ..diagnostics import GradientClipping
 from ..learner import Learner, TrainingDiverged

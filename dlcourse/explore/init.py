@@ -5,7 +5,6 @@
 # %% ../../nbs/70c_init_explore.ipynb #fdfee46b
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 

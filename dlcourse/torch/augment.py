@@ -5,7 +5,6 @@
 # %% ../../nbs/93b_augment_torch.ipynb #f3d2be22
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
