@@ -5,20 +5,22 @@
 # %% ../nbs/03_crosscheck.ipynb #63ff2eeb
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 
-from .core import check_choice, resolve_device, resolve_dtype, to_numpy, torch_dtype
+from .core import check_choice, default_generator, resolve_device, resolve_dtype, to_numpy, torch_dtype
 
 # %% auto #0
 __all__ = ['RTOL', 'GRADCHECK_RTOL', 'Comparison', 'relative_error', 'compare', 'Case', 'Run', 'grad_output_like', 'run_numpy',
-           'run_torch', 'prepare', 'check_case', 'numerical_gradient', 'gradient_check', 'Concept', 'register',
-           'register_cases', 'concepts', 'run_checks', 'format_table']
+           'run_torch', 'prepare', 'check_case', 'numerical_gradient', 'gradient_check', 'Concept', 'fixed_seeds',
+           'register', 'register_cases', 'concepts', 'run_checks', 'format_table']
 
 # %% ../nbs/03_crosscheck.ipynb #dddf55bf
 RTOL = {'float64': 1e-10, 'float32': 1e-5}
@@ -177,12 +179,30 @@ class Concept:
 
 _registry: dict[str, Concept] = {}
 
+@contextmanager
+def fixed_seeds(seed: int = 0) -> Iterator[None]:
+    "Seed the NumPy backend's generator and torch's CPU generator for the block, then put both back as they were."
+    generator = default_generator()
+    saved = generator.bit_generator.state
+    generator.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(seed)
+            yield
+    finally: generator.bit_generator.state = saved
+
 def register(concept: Concept) -> None:
     "Add `concept` to the registry (re-running its lesson replaces it; another lesson may not reuse the name)."
     existing = _registry.get(concept.name)
     if existing is not None and existing.lesson != concept.lesson:
         raise ValueError(f"concept: {concept.name!r} is already registered by lesson {existing.lesson}")
-    _registry[concept.name] = concept
+    check = concept.check
+
+    @functools.wraps(check)
+    def seeded_check(*args, **kwargs) -> list[Comparison]:
+        "The concept's check with fixed seeds, so its random weights and errors are the same on every run."
+        with fixed_seeds(0): return check(*args, **kwargs)
+    _registry[concept.name] = Concept(concept.name, concept.lesson, seeded_check, concept.description)
 
 def register_cases(name: str, lesson: str, make_cases: Callable[[np.random.Generator], Iterable[tuple[str, Case]]],
                    description: str = '', gradcheck: bool = True) -> None:

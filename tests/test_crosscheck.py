@@ -93,3 +93,14 @@ def test_format_table_lists_every_result():
     results = cc.run_checks(['float64'], ['ReLU'])
     table = cc.format_table(results)
     assert table.count('\n') == len(results) + 1 and 'max abs diff' in table
+
+
+def test_checks_are_reproducible_and_leave_the_random_state_alone():
+    import torch
+    from dlcourse.core import default_generator
+    from dlcourse.crosscheck import run_checks
+    numpy_state, torch_state = default_generator().bit_generator.state, torch.get_rng_state()
+    first = [r.max_abs_diff for r in run_checks(('float64',), ['TiedAutoencoder', 'Linear'])]
+    assert default_generator().bit_generator.state == numpy_state and torch.equal(torch.get_rng_state(), torch_state)
+    default_generator().normal(size=3); torch.rand(3)
+    assert [r.max_abs_diff for r in run_checks(('float64',), ['TiedAutoencoder', 'Linear'])] == first
