@@ -469,3 +469,20 @@ def test_plots_and_widget_build():
     widget = ex.descent_explorer()
     assert type(widget).__name__ == 'VBox'
     plt.close('all')
+
+
+@pytest.mark.parametrize('make', ['sgd', 'adam'])
+def test_torch_optimizers_check_hyperparameters_when_loading_a_state_dict(make):
+    import torch
+    from dlcourse.torch.adaptive import Adam
+    from dlcourse.torch.optim import SGD as TorchSGD
+    w = torch.zeros(3, requires_grad=True)
+    opt = TorchSGD([w], lr=0.1) if make == 'sgd' else Adam([w], lr=0.1)
+    state = opt.state_dict()
+    state['param_groups'][0]['lr'] = -1.0
+    with pytest.raises(ValueError, match=r"state_dict\['param_groups'\]\[0\].*lr"): opt.load_state_dict(state)
+    assert opt.param_groups[0]['lr'] == 0.1
+    with pytest.raises(TypeError, match='state_dict'): opt.load_state_dict([1, 2])
+    good = opt.state_dict(); good['param_groups'][0]['lr'] = 0.5
+    opt.load_state_dict(good)
+    assert opt.param_groups[0]['lr'] == 0.5

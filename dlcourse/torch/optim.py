@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-from ..core import resolve_device, resolve_dtype, to_numpy, torch_dtype
+from ..core import describe, resolve_device, resolve_dtype, to_numpy, torch_dtype
 from ..crosscheck import Comparison, Concept, compare, register
 from ..numpy import optim as dnp_optim
 from ..numpy.nn import Parameter
@@ -39,6 +39,15 @@ class CheckedOptimizer(torch.optim.Optimizer):
         except (TypeError, ValueError):
             self.param_groups.pop()
             raise
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        "Load a `state_dict()` after checking its saved hyperparameters (torch.optim would load invalid ones silently)."
+        groups = state_dict.get('param_groups') if isinstance(state_dict, dict) else None
+        if not isinstance(groups, list):
+            raise TypeError(f"state_dict: expected a dict with 'state' and 'param_groups', got {describe(state_dict)}")
+        for i, group in enumerate(groups):
+            self.check_hyperparameters({**self.defaults, **group}, f"state_dict['param_groups'][{i}]")
+        super().load_state_dict(state_dict)
 
 class SGD(CheckedOptimizer):
     "Stochastic gradient descent with optional momentum, Nesterov, weight decay and maximize, from tensor ops."
