@@ -216,3 +216,15 @@ def test_overfitting_explorer_redraws_with_the_weight_decay_slider(spy):
     controls(ui)['weight decay'].value = 0.1
     assert len(calls) == 2 and len(plt.get_fignums()) == 2
     assert calls[-1] == dict(width=256, fraction=0.1, noise=0.2, weight_decay=0.1)
+
+
+def test_generalization_explorer_redraws_with_the_ticked_settings(spy, capsys):
+    from dlcourse.explore import generalization
+    calls = spy(generalization, 'plot_generalization')
+    ui = generalization.generalization_explorer()
+    assert list(calls[0]['table']) == ['none', 'augment', 'combined']
+    controls(ui)['augment'].value = False
+    assert list(calls[-1]['table']) == ['none', 'combined'] and len(plt.get_fignums()) == 2
+    for name in ('none', 'combined'): controls(ui)[name].value = False
+    assert 'tick at least one setting' in capsys.readouterr().out
+    with pytest.raises(ValueError, match='fraction'): generalization.generalization_explorer(fraction=0.15)

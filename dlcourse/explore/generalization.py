@@ -13,7 +13,7 @@ import numpy as np
 
 from ..callbacks import EarlyStopping
 from ..cli import SPLIT_SEED, digit_loaders, with_dropout
-from ..core import check_choice, check_number, manual_seed
+from ..core import CONTROL_STYLE, check_choice, check_number, explorer, manual_seed
 from ..data import digits_splits
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
@@ -21,8 +21,8 @@ from ..numpy.nn import MLP
 from ..numpy.optim import SGD
 
 # %% auto #0
-__all__ = ['SETTINGS', 'RECIPE', 'GeneralizationResult', 'run_setting', 'generalization_table', 'format_generalization',
-           'plot_generalization']
+__all__ = ['SETTINGS', 'RECIPE', 'FRACTIONS', 'GeneralizationResult', 'run_setting', 'generalization_table',
+           'format_generalization', 'plot_generalization', 'draw_generalization', 'generalization_explorer']
 
 # %% ../../nbs/95_generalization.ipynb #40ff68e3
 SETTINGS = {
@@ -66,12 +66,14 @@ def run_setting(name: str, seed: int = 0, epochs: int = RECIPE['epochs'], fracti
                                 *curves, len(history.epochs))
 
 # %% ../../nbs/95_generalization.ipynb #234892fc
-def generalization_table(seeds: Sequence[int] = (0, 1, 2), epochs: int = RECIPE['epochs']) -> dict:
-    "For every setting: its runs, and mean and std over `seeds` of validation and test accuracy and epochs run."
+def generalization_table(seeds: Sequence[int] = (0, 1, 2), epochs: int = RECIPE['epochs'], fraction: float = 0.1,
+                         settings: Sequence[str] = tuple(SETTINGS)) -> dict:
+    "For each of `settings`: its runs, and mean and std over `seeds` of validation and test accuracy and epochs run."
     if len(seeds) == 0: raise ValueError("seeds: expected at least one seed")
+    for name in settings: check_choice(name, 'settings', SETTINGS)
     table = {}
-    for name in SETTINGS:
-        runs = [run_setting(name, int(s), epochs) for s in seeds]
+    for name in settings:
+        runs = [run_setting(name, int(s), epochs, fraction) for s in seeds]
         valid, test = np.array([r.valid_accuracy for r in runs]), np.array([r.test_accuracy for r in runs])
         table[name] = dict(runs=runs, valid_mean=valid.mean(), valid_std=valid.std(), test_mean=test.mean(),
                            test_std=test.std(), epochs=float(np.mean([r.epochs_run for r in runs])))
@@ -86,16 +88,39 @@ def format_generalization(table: dict) -> str:
     return '\n'.join(lines)
 
 # %% ../../nbs/95_generalization.ipynb #54da53ad
-def plot_generalization(table: dict, ax: Any = None):
-    "Validation accuracy per epoch for every setting (mean over seeds; early-stopped runs end early)."
+def plot_generalization(table: dict, ax: Any = None, fraction: float = 0.1):
+    "Validation accuracy per epoch of every run in `table`, one colour per setting (early-stopped runs end early)."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(8, 4.5))
-    for i, (name, row) in enumerate(table.items()):
+    for name, row in table.items():
+        colour = f"C{list(SETTINGS).index(name)}"
         for j, r in enumerate(row['runs']):
-            ax.plot(np.arange(1, len(r.valid_curve) + 1), r.valid_curve, color=f"C{i}", alpha=0.8, lw=1.2,
+            ax.plot(np.arange(1, len(r.valid_curve) + 1), r.valid_curve, color=colour, alpha=0.8, lw=1.2,
                     label=f"{name} ({row['valid_mean']:.3f})" if j == 0 else None)
-    ax.set(xlabel='epoch', ylabel='validation accuracy', ylim=(0.8, 0.94),
-           title='Digits with 10% of the training data (3 seeds each)')
+    late = np.concatenate([r.valid_curve[min(5, len(r.valid_curve) - 1):] for row in table.values() for r in row['runs']])
+    seeds = len(next(iter(table.values()))['runs']) if table else 0
+    ax.set(xlabel='epoch', ylabel='validation accuracy', ylim=(late.min() - 0.02, min(1.0, late.max() + 0.02)),
+           title=f"Digits with {fraction:.0%} of the training data ({seeds} seed{'s' * (seeds > 1)} each)")
     ax.legend(fontsize=8, loc='lower right')
     ax.grid(alpha=0.3)
     return ax
+
+# %% ../../nbs/95_generalization.ipynb #799b63f7
+FRACTIONS = (0.05, 0.1, 0.2, 0.3)
+
+def draw_generalization(fraction: float = 0.1, seeds: int = 1, **ticked: bool):
+    "The validation curves of the ticked settings at `fraction` of the training split, over the first `seeds` seeds."
+    chosen = [name for name in SETTINGS if ticked.get(name)]
+    if not chosen: return print('tick at least one setting')
+    return plot_generalization(generalization_table(range(seeds), fraction=fraction, settings=chosen), fraction=fraction)
+
+def generalization_explorer(fraction: float = 0.1, seeds: int = 1):
+    "A data-fraction slider, a seed count and one checkbox per setting, wired to `draw_generalization`."
+    import ipywidgets as widgets
+    check_choice(fraction, 'fraction', FRACTIONS)
+    check_number(seeds, 'seeds', low=1, high=3, integer=True)
+    controls = dict(fraction=widgets.SelectionSlider(options=FRACTIONS, value=fraction, description='data fraction', **CONTROL_STYLE),
+                    seeds=widgets.IntSlider(seeds, min=1, max=3, description='seeds', **CONTROL_STYLE))
+    controls |= {name: widgets.Checkbox(value=name in ('none', 'augment', 'combined'), description=name, indent=False)
+                 for name in SETTINGS}
+    return explorer(draw_generalization, controls, rows=[['fraction', 'seeds'], list(SETTINGS)])
