@@ -13,18 +13,19 @@ from torch import nn
 
 from .. import numpy as dnp
 from ..numpy import losses as dnp_losses
-from ..core import check_array, check_choice, describe, is_tensor, resolve_device
+from ..numpy.losses import REDUCTIONS, check_reduction
+from ..core import check_array, describe, is_tensor, resolve_device
 from ..crosscheck import (GRADCHECK_RTOL, Case, Comparison, Concept, compare, register, register_cases,
                                  relative_error)
 from ..engine import EXPRESSIONS, compare_with_torch, draw_dag, topological_order
 from .activations import check_tensor_input
+from .losses import _Loss
 from .nn import MLP, Linear, away_from_zero
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'LinearFunction', 'linear', 'ReLUFunction', 'relu', 'CrossEntropyFunction', 'cross_entropy',
-           'MSEFunction', 'mse_loss', 'ManualLinear', 'ManualReLU', 'ManualCrossEntropyLoss', 'ManualMSELoss',
-           'ManualMLP', 'numerical_jacobians', 'analytical_jacobians', 'gradcheck_comparison', 'gradcheck_cases',
-           'autograd_nodes', 'draw_autograd_graph']
+__all__ = ['LinearFunction', 'linear', 'ReLUFunction', 'relu', 'CrossEntropyFunction', 'cross_entropy', 'MSEFunction', 'mse_loss',
+           'ManualLinear', 'ManualReLU', 'ManualCrossEntropyLoss', 'ManualMSELoss', 'ManualMLP', 'numerical_jacobians',
+           'analytical_jacobians', 'gradcheck_comparison', 'gradcheck_cases', 'autograd_nodes', 'draw_autograd_graph']
 
 # %% ../../nbs/40b_backprop_torch.ipynb #c31e1647
 def _check_same(t: torch.Tensor, ref: torch.Tensor, name: str, ref_name: str) -> None:
@@ -92,8 +93,6 @@ def relu(input: torch.Tensor) -> torch.Tensor:
     return ReLUFunction.apply(input)
 
 # %% ../../nbs/40b_backprop_torch.ipynb #5e27d419
-REDUCTIONS = ('mean', 'sum', 'none')
-
 def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     "Mean, sum or no reduction of per-element losses."
     return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
@@ -118,7 +117,7 @@ class CrossEntropyFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, input: torch.Tensor, target: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
         _check_classification(input, target)
-        check_choice(reduction, 'reduction', REDUCTIONS)
+        check_reduction(reduction)
         shifted = input - input.max(dim=1, keepdim=True).values
         log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
         ctx.save_for_backward(log_probs, target)
@@ -146,7 +145,7 @@ class MSEFunction(torch.autograd.Function):
         if input.shape != target.shape:
             raise ValueError(f"target: expected the shape of input {tuple(input.shape)}, got {tuple(target.shape)}")
         _check_same(target, input, 'target', 'input')
-        check_choice(reduction, 'reduction', REDUCTIONS)
+        check_reduction(reduction)
         diff = input - target
         ctx.save_for_backward(diff)
         ctx.reduction = reduction
@@ -170,13 +169,6 @@ class ManualLinear(Linear):
 class ManualReLU(nn.Module):
     "ReLU whose backward is the hand-written `ReLUFunction`."
     def forward(self, input: torch.Tensor) -> torch.Tensor: return relu(input)
-
-class _Loss(nn.Module):
-    "A loss module with PyTorch's `reduction` argument."
-    def __init__(self, reduction: str = 'mean'):
-        super().__init__()
-        self.reduction = check_choice(reduction, 'reduction', REDUCTIONS)
-    def extra_repr(self) -> str: return f"reduction={self.reduction!r}"
 
 class ManualCrossEntropyLoss(_Loss):
     "`nn.CrossEntropyLoss` (class-index targets) with the hand-written `CrossEntropyFunction`."
