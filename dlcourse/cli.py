@@ -29,6 +29,8 @@ SPLIT_SEED = 4
 
 def digit_loaders(data: DigitsSplits, batch_size: int, seed: int, augment: bool = False) -> tuple:
     "Shuffled training batches (augmented when `augment`, then standardized), and standardized validation and test batches."
+    if data.standardized:
+        raise ValueError("data: expected pixel-space splits, digits_splits(..., standardize=False); these are standardized already")
     train_dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=batch_size, shuffle=True, generator=seed)
     scaler = data.scaler
     if augment:

@@ -178,3 +178,9 @@ def test_without_augment_training_batches_are_the_standardized_training_split():
 
 def test_augment_rejects_a_non_flag():
     with pytest.raises(TypeError, match='augment'): train_digits('numpy', epochs=1, augment='yes', progress=False)
+
+
+def test_digit_loaders_refuse_splits_that_are_standardized_already():
+    from dlcourse.cli import digit_loaders
+    from dlcourse.data import digits_splits
+    with pytest.raises(ValueError, match='standardized already'): digit_loaders(digits_splits(), 32, 0)
