@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
 import pkgutil
+import re
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -18,9 +20,10 @@ import torch
 from .core import check_choice, default_generator, resolve_device, resolve_dtype, to_numpy, torch_dtype
 
 # %% auto #0
-__all__ = ['RTOL', 'GRADCHECK_RTOL', 'Comparison', 'relative_error', 'compare', 'Case', 'Run', 'grad_output_like', 'run_numpy',
-           'run_torch', 'prepare', 'check_case', 'numerical_gradient', 'gradient_check', 'Concept', 'fixed_seeds',
-           'register', 'register_cases', 'concepts', 'run_checks', 'format_table']
+__all__ = ['RTOL', 'GRADCHECK_RTOL', 'Comparison', 'skipped', 'relative_error', 'compare', 'Case', 'Run', 'grad_output_like',
+           'run_numpy', 'run_torch', 'prepare', 'check_case', 'numerical_gradient', 'gradient_check', 'Concept',
+           'fixed_seeds', 'register', 'register_cases', 'lesson_key', 'concepts', 'run_checks', 'concept_of',
+           'summarize', 'format_table']
 
 # %% ../nbs/03_crosscheck.ipynb #dddf55bf
 RTOL = {'float64': 1e-10, 'float32': 1e-5}
@@ -28,15 +31,29 @@ GRADCHECK_RTOL = 1e-6
 
 @dataclass
 class Comparison:
-    "The outcome of comparing one quantity computed two ways."
+    "The outcome of comparing one quantity computed two ways (`skipped` says why it could not run, when it could not)."
     concept: str
     comparison: str
     dtype: str
     max_abs_diff: float
     tolerance: float
     ok: bool
+    skipped: str = ''
 
-    def as_dict(self) -> dict: return asdict(self)
+    def __post_init__(self):
+        "Plain Python numbers and flags, whatever array library computed them."
+        self.max_abs_diff, self.tolerance, self.ok = float(self.max_abs_diff), float(self.tolerance), bool(self.ok)
+
+    def as_dict(self) -> dict:
+        "The comparison as JSON-ready types (a difference that is not finite becomes None)."
+        row = asdict(self)
+        for key in ('max_abs_diff', 'tolerance'):
+            if not math.isfinite(row[key]): row[key] = None
+        return row
+
+def skipped(concept: str, comparison: str, dtype: str, reason: str) -> Comparison:
+    "A comparison that could not run here (an optional package is missing): it does not fail, and it says why."
+    return Comparison(concept, comparison, dtype, math.nan, math.nan, True, reason)
 
 def relative_error(actual: Any, expected: Any) -> float:
     "Normwise relative error max|a - e| / max(|a|, |e|); 0 when both are all zero."
@@ -46,16 +63,20 @@ def relative_error(actual: Any, expected: Any) -> float:
 
 def compare(concept: str, comparison: str, actual: Any, expected: Any, dtype: str, rtol: float | None = None) -> Comparison:
     "Compare `actual` with `expected`: max |difference| against `rtol` times the largest |expected|."
+    if actual is None or expected is None:
+        side = 'both' if actual is None and expected is None else ('the first' if actual is None else 'the second')
+        return Comparison(concept, f"{comparison} (missing from {side})", dtype, math.inf, 0.0, False)
     a, e = to_numpy(actual).astype(np.float64), to_numpy(expected).astype(np.float64)
     rtol = RTOL[dtype] if rtol is None else rtol
     if a.shape != e.shape:
-        return Comparison(concept, f"{comparison} (shape {a.shape} vs {e.shape})", dtype, float('inf'), 0.0, False)
+        return Comparison(concept, f"{comparison} (shape {a.shape} vs {e.shape})", dtype, math.inf, 0.0, False)
     finite = np.isfinite(e)
     if (np.isfinite(a) != finite).any() or not np.array_equal(a[~finite], e[~finite], equal_nan=True):
-        return Comparison(concept, f"{comparison} (NaN/inf differ)", dtype, float('inf'), 0.0, False)
+        return Comparison(concept, f"{comparison} (NaN/inf differ)", dtype, math.inf, 0.0, False)
     diff = float(np.abs(a[finite] - e[finite]).max(initial=0))
     tol = rtol * float(max(np.abs(e[finite]).max(initial=0), np.finfo(np.float64).tiny))
     return Comparison(concept, comparison, dtype, diff, tol, diff <= tol)
+
 
 # %% ../nbs/03_crosscheck.ipynb #e81d310d
 @dataclass
@@ -69,7 +90,7 @@ class Case:
 
 @dataclass
 class Run:
-    "What one implementation produced: output, gradient of each input, gradient of each parameter."
+    "What one implementation produced: output, gradient of each input, gradient of each parameter (None where it has none)."
     output: np.ndarray
     input_grads: list
     param_grads: dict = field(default_factory=dict)
@@ -86,6 +107,10 @@ def run_numpy(module: Any, inputs: tuple, targets: tuple = (), seed: int = 0) ->
     grads = list(grads) if isinstance(grads, tuple) else [grads]
     return Run(output, grads, {name: p.grad for name, p in module.named_parameters()})
 
+def _grad(t: torch.Tensor) -> np.ndarray | None:
+    "The gradient autograd left in `t`, as an array; None when it left none."
+    return None if t.grad is None else to_numpy(t.grad)
+
 def run_torch(module: Any, inputs: tuple, targets: tuple = (), seed: int = 0, device: Any = 'cpu') -> Run:
     "Forward and autograd backward of a PyTorch module or function."
     if isinstance(module, torch.nn.Module): module.zero_grad(set_to_none=True)
@@ -94,8 +119,7 @@ def run_torch(module: Any, inputs: tuple, targets: tuple = (), seed: int = 0, de
     output = module(*xs, *ts)
     output.backward(torch.as_tensor(grad_output_like(to_numpy(output), seed), device=device))
     params = dict(module.named_parameters()) if isinstance(module, torch.nn.Module) else {}
-    return Run(to_numpy(output), [to_numpy(x.grad) for x in xs],
-               {name: to_numpy(p.grad) for name, p in params.items() if p.grad is not None})
+    return Run(to_numpy(output), [_grad(x) for x in xs], {name: _grad(p) for name, p in params.items()})
 
 def prepare(case: Case, dtype: str, device: Any = 'cpu') -> Case:
     "The case with all inputs in `dtype`, and the NumPy module's parameters copied into the PyTorch modules on `device`."
@@ -111,17 +135,17 @@ def prepare(case: Case, dtype: str, device: Any = 'cpu') -> Case:
                     for t in case.targets)
     return Case(case.numpy, case.torch, case.builtin, inputs, targets)
 
+
 # %% ../nbs/03_crosscheck.ipynb #52ccb478
 def _compare_runs(concept: str, label: str, run: Run, ref: Run, dtype: str) -> list[Comparison]:
-    "Compare output, input gradients and parameter gradients of `run` against `ref`."
+    "Compare output, every input gradient and every parameter gradient of `run` against `ref`; one that a side lacks fails."
     out = [compare(concept, f"{label}: output", run.output, ref.output, dtype)]
-    for i, (g, r) in enumerate(zip(run.input_grads, ref.input_grads)):
-        out.append(compare(concept, f"{label}: grad input{'' if len(ref.input_grads) == 1 else i}", g, r, dtype))
+    n_inputs = max(len(run.input_grads), len(ref.input_grads))
+    for i in range(n_inputs):
+        got, want = (grads[i] if i < len(grads) else None for grads in (run.input_grads, ref.input_grads))
+        out.append(compare(concept, f"{label}: grad input{'' if n_inputs == 1 else i}", got, want, dtype))
     for name in sorted(run.param_grads.keys() | ref.param_grads.keys()):
-        if name in run.param_grads and name in ref.param_grads:
-            out.append(compare(concept, f"{label}: grad {name}", run.param_grads[name], ref.param_grads[name], dtype))
-        else:
-            out.append(Comparison(concept, f"{label}: grad {name} missing", dtype, float('inf'), 0.0, False))
+        out.append(compare(concept, f"{label}: grad {name}", run.param_grads.get(name), ref.param_grads.get(name), dtype))
     return out
 
 def check_case(concept: str, case: Case, dtype: str = 'float64', gradcheck: bool = True, device: Any = 'cpu') -> list[Comparison]:
@@ -142,6 +166,7 @@ def check_case(concept: str, case: Case, dtype: str = 'float64', gradcheck: bool
             results.append(Comparison(concept, f"numpy gradcheck: {name}", dtype, err, GRADCHECK_RTOL, err <= GRADCHECK_RTOL))
     return results
 
+
 # %% ../nbs/03_crosscheck.ipynb #ed48eb65
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     "Central-difference gradient of `f()` with respect to the array `x`, perturbing `x` in place."
@@ -156,26 +181,31 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
     return grad
 
 def gradient_check(module: Any, inputs: tuple, targets: tuple = (), h: float = 1e-6, seed: int = 0) -> dict[str, float]:
-    "Relative error between the hand-written backward and central differences, per input and parameter."
+    "Relative error between the hand-written backward and central differences, per input and parameter (inf where backward gave none)."
     inputs = tuple(np.array(x, dtype=np.float64) for x in inputs)
     analytic = run_numpy(module, inputs, targets, seed)
     g = grad_output_like(analytic.output, seed)
     f = lambda: float(np.sum(np.asarray(module(*inputs, *targets)) * g))
+    error = lambda grad, x: math.inf if grad is None else relative_error(grad, numerical_gradient(f, x, h))
     errors = {}
-    for i, (x, grad) in enumerate(zip(inputs, analytic.input_grads)):
-        errors['input' if len(inputs) == 1 else f"input{i}"] = relative_error(grad, numerical_gradient(f, x, h))
-    for name, p in module.named_parameters():
-        errors[name] = relative_error(analytic.param_grads[name], numerical_gradient(f, p.data, h))
+    for i, x in enumerate(inputs):
+        grad = analytic.input_grads[i] if i < len(analytic.input_grads) else None
+        errors['input' if len(inputs) == 1 else f"input{i}"] = error(grad, x)
+    for name, p in module.named_parameters(): errors[name] = error(analytic.param_grads[name], p.data)
     return errors
+
 
 # %% ../nbs/03_crosscheck.ipynb #e6fb8174
 @dataclass
 class Concept:
-    "A registered concept: where it is taught and how to check its implementations agree."
+    "A registered concept: where it is taught, its implementations (dotted names), and how to check that they agree."
     name: str
     lesson: str
     check: Callable[..., list[Comparison]]
     description: str = ''
+    numpy: str = ''
+    torch: str = ''
+    builtin: str = ''
 
 _registry: dict[str, Concept] = {}
 
@@ -202,40 +232,84 @@ def register(concept: Concept) -> None:
     def seeded_check(*args, **kwargs) -> list[Comparison]:
         "The concept's check with fixed seeds, so its random weights and errors are the same on every run."
         with fixed_seeds(0): return check(*args, **kwargs)
-    _registry[concept.name] = Concept(concept.name, concept.lesson, seeded_check, concept.description)
+    _registry[concept.name] = replace(concept, check=seeded_check)
 
 def register_cases(name: str, lesson: str, make_cases: Callable[[np.random.Generator], Iterable[tuple[str, Case]]],
-                   description: str = '', gradcheck: bool = True) -> None:
+                   description: str = '', gradcheck: bool = True, *, numpy: str = '', torch: str = '', builtin: str = '') -> None:
     "Register a concept checked by `check_case` on each `(label, Case)` that `make_cases(rng)` yields."
     def check(dtype: str, device: Any = 'cpu') -> list[Comparison]:
         rng = np.random.default_rng(0)
         return [c for label, case in make_cases(rng)
                 for c in check_case(f"{name}({label})" if label else name, case, dtype, gradcheck, device)]
-    register(Concept(name, lesson, check, description))
+    register(Concept(name, lesson, check, description, numpy, torch, builtin))
+
+def lesson_key(lesson: str) -> tuple[int, str]:
+    "Sort key of a lesson label: '2b' before '10a'."
+    digits = re.match(r'\d*', lesson).group(0)
+    return (int(digits) if digits else 0, lesson[len(digits):])
 
 def concepts() -> list[Concept]:
     "Every registered concept, in lesson order (importing each dlcourse module registers the concepts it defines)."
     import dlcourse
     for info in pkgutil.walk_packages(dlcourse.__path__, 'dlcourse.'): importlib.import_module(info.name)
-    return sorted(_registry.values(), key=lambda c: (c.lesson, c.name))
+    return sorted(_registry.values(), key=lambda c: (lesson_key(c.lesson), c.name))
 
 def run_checks(dtypes: Iterable[str] = ('float64', 'float32'), names: Iterable[str] | None = None,
-               device: Any = 'cpu') -> list[Comparison]:
-    "Run the checks of every registered concept (or those in `names`) in each dtype, PyTorch on `device`."
+               device: Any = 'cpu', progress: Callable[[int, int, Concept], None] | None = None) -> list[Comparison]:
+    "Run the checks of every registered concept (or those in `names`) in each dtype, PyTorch on `device`; `progress(i, n, concept)` before each."
     chosen = concepts()
     if names is not None:
         names = set(names)
         unknown = names - {c.name for c in chosen}
         if unknown: raise ValueError(f"names: unknown concepts {sorted(unknown)}; known: {[c.name for c in chosen]}")
         chosen = [c for c in chosen if c.name in names]
-    return [r for c in chosen for d in dtypes for r in c.check(d, device=device)]
+    results = []
+    for i, concept in enumerate(chosen):
+        if progress is not None: progress(i, len(chosen), concept)
+        results += [r for d in dtypes for r in concept.check(d, device=device)]
+    return results
+
 
 # %% ../nbs/03_crosscheck.ipynb #5cd096d2
-def format_table(results: Iterable[Comparison]) -> str:
-    "Comparisons as an aligned text table: concept, comparison, dtype, max abs diff, tolerance, ok."
-    rows = [(r.concept, r.comparison, r.dtype, f"{r.max_abs_diff:.2e}", f"{r.tolerance:.2e}", 'ok' if r.ok else 'FAIL')
-            for r in results]
-    head = ('concept', 'comparison', 'dtype', 'max abs diff', 'tolerance', 'ok')
+def concept_of(result: Comparison) -> str:
+    "The registered concept a comparison belongs to (its name without the case label in brackets)."
+    return result.concept.split('(', 1)[0]
+
+def _share(r: Comparison) -> float:
+    "How much of its tolerance a comparison used: |difference| / tolerance (inf for a failed shape or NaN check)."
+    if r.max_abs_diff == 0: return 0.0
+    return r.max_abs_diff / r.tolerance if r.tolerance > 0 else math.inf
+
+def summarize(results: Iterable[Comparison]) -> list[dict]:
+    "One row per concept: comparisons run, failed and skipped, and the worst share of tolerance in each dtype."
+    rows: dict[str, dict] = {}
+    for r in results:
+        row = rows.setdefault(concept_of(r), dict(concept=concept_of(r), comparisons=0, failed=0, skipped=0, worst={}))
+        if r.skipped: row['skipped'] += 1; continue
+        row['comparisons'] += 1
+        row['failed'] += not r.ok
+        row['worst'][r.dtype] = max(row['worst'].get(r.dtype, 0.0), _share(r))
+    return list(rows.values())
+
+def _table(head: tuple, rows: list) -> str:
+    "Rows of strings as aligned columns under `head`."
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda row: '  '.join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip()
     return '\n'.join([line(head), line(['-' * w for w in widths]), *map(line, rows)])
+
+def format_table(results: Iterable[Comparison], full: bool = False) -> str:
+    "Comparisons as a text table: one row per concept with its worst share of tolerance, or (`full`) one row per comparison."
+    results = list(results)
+    if full:
+        rows = [(r.concept, r.comparison, r.dtype, '-' if r.skipped else f"{r.max_abs_diff:.2e}",
+                 '-' if r.skipped else f"{r.tolerance:.2e}", f"skipped: {r.skipped}" if r.skipped else 'ok' if r.ok else 'FAIL')
+                for r in results]
+        return _table(('concept', 'comparison', 'dtype', 'max abs diff', 'tolerance', 'ok'), rows)
+    dtypes = sorted({r.dtype for r in results if not r.skipped}, reverse=True)
+    rows = []
+    for s in summarize(results):
+        result = f"FAIL ({s['failed']})" if s['failed'] else 'ok'
+        if s['skipped']: result += f", {s['skipped']} skipped"
+        rows.append((s['concept'], s['comparisons'], *(f"{s['worst'][d]:.1e}" if d in s['worst'] else '-' for d in dtypes), result))
+    return _table(('concept', 'comparisons', *(f"worst {d}" for d in dtypes), 'result'), rows)
+

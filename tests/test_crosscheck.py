@@ -22,14 +22,14 @@ def test_concept_agrees(concept, dtype):
     results = concept.check(dtype)
     assert results, f"{concept.name} produced no comparisons"
     failed = [r for r in results if not r.ok]
-    assert not failed, cc.format_table(failed)
+    assert not failed, cc.format_table(failed, full=True)
 
 
 @requires_cuda
 @pytest.mark.parametrize('concept', CONCEPTS, ids=lambda c: c.name)
 def test_concept_agrees_on_gpu(concept):
     failed = [r for r in concept.check('float64', device='cuda') if not r.ok]
-    assert not failed, cc.format_table(failed)
+    assert not failed, cc.format_table(failed, full=True)
 
 
 def test_float64_checks_include_gradient_checks():
@@ -89,10 +89,82 @@ def test_run_checks_rejects_unknown_names():
         cc.check_case('x', cc.Case(Linear(2, 2), torch.nn.Linear(2, 2), inputs=(np.ones((1, 2)),)), 'float16')
 
 
-def test_format_table_lists_every_result():
-    results = cc.run_checks(['float64'], ['ReLU'])
+def test_format_table_summarizes_by_concept_and_lists_every_result_when_full():
+    results = cc.run_checks(['float64', 'float32'], ['ReLU', 'Linear'])
     table = cc.format_table(results)
-    assert table.count('\n') == len(results) + 1 and 'max abs diff' in table
+    assert table.count('\n') == 3 and 'worst float64' in table and 'worst float32' in table
+    assert [line.split()[0] for line in table.splitlines()[2:]] == ['Linear', 'ReLU']
+    full = cc.format_table(results, full=True)
+    assert full.count('\n') == len(results) + 1 and 'max abs diff' in full
+
+
+def test_summary_counts_failures_skips_and_the_worst_share_of_tolerance():
+    rows = [cc.Comparison('A(x)', 'out', 'float64', 1e-12, 1e-10, True), cc.Comparison('A(y)', 'out', 'float64', 5e-11, 1e-10, True),
+            cc.Comparison('A(y)', 'out', 'float32', 2e-5, 1e-5, False), cc.skipped('B', 'vs sklearn', 'float64', 'no sklearn')]
+    a, b = cc.summarize(rows)
+    assert (a['concept'], a['comparisons'], a['failed'], a['skipped']) == ('A', 3, 1, 0)
+    assert a['worst'] == {'float64': pytest.approx(0.5), 'float32': pytest.approx(2.0)}
+    assert (b['comparisons'], b['skipped'], b['worst']) == (0, 1, {})
+    table = cc.format_table(rows)
+    assert 'FAIL (1)' in table and '1 skipped' in table
+    assert 'skipped: no sklearn' in cc.format_table(rows, full=True)
+
+
+def test_every_row_is_plain_json():
+    import json
+    results = cc.run_checks(['float64'], ['Dropout', 'Linear'])
+    rows = json.loads(json.dumps([r.as_dict() for r in results], allow_nan=False))
+    assert rows and all(type(r['ok']) is bool and type(r['max_abs_diff']) is float for r in rows)
+    bad = cc.compare('x', 'y', np.ones(3), np.ones(4), 'float64').as_dict()
+    assert bad['max_abs_diff'] is None and bad['ok'] is False
+
+
+class _ForgetfulLinear(Linear):
+    "A Linear whose backward leaves the bias without a gradient."
+    def backward(self, grad_output):
+        g = super().backward(grad_output)
+        self.bias.grad = None
+        return g
+
+
+class _BiaslessTwin(torch.nn.Linear):
+    "A PyTorch twin that keeps the bias parameter but never uses it (so autograd gives it no gradient)."
+    def forward(self, x): return x @ self.weight.T
+
+
+def test_harness_fails_when_either_side_lacks_a_gradient():
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(5, 4)),)
+    numpy_side = {r.comparison for r in cc.check_case('bad', cc.Case(_ForgetfulLinear(4, 3), torch.nn.Linear(4, 3), None, x)) if not r.ok}
+    assert 'numpy vs torch: grad bias (missing from the first)' in numpy_side and 'numpy gradcheck: bias' in numpy_side
+    zero_bias = Linear(4, 3)
+    zero_bias.bias.data[:] = 0  # the twin's output still agrees: only the missing gradient can give it away
+    torch_side = {r.comparison for r in cc.check_case('bad', cc.Case(zero_bias, _BiaslessTwin(4, 3), torch.nn.Linear(4, 3), x)) if not r.ok}
+    assert torch_side == {'torch vs builtin: grad bias (missing from the first)'}
+
+
+def test_harness_fails_when_backward_returns_too_few_input_gradients():
+    run = cc.Run(np.ones(2), [np.ones(2)])
+    ref = cc.Run(np.ones(2), [np.ones(2), np.ones(2)])
+    failed = [r.comparison for r in cc._compare_runs('c', 'a vs b', run, ref, 'float64') if not r.ok]
+    assert failed == ['a vs b: grad input1 (missing from the first)']
+
+
+def test_every_concept_names_its_lesson_and_implementations():
+    import importlib
+    import sys
+    sys.path.insert(0, str(__import__('conftest').ROOT / 'tools'))
+    import docsite
+    labels = set(docsite.lesson_pages().values())
+    for concept in CONCEPTS:
+        assert concept.lesson in labels, f"{concept.name}: lesson {concept.lesson!r} is not a lesson page label"
+        assert concept.numpy and concept.torch, f"{concept.name} does not name its NumPy and PyTorch implementations"
+        for dotted in filter(None, (concept.numpy, concept.torch, concept.builtin)):
+            module, _, attr = dotted.rpartition('.')
+            while module and not attr.isidentifier(): module, _, attr = module.rpartition('.')
+            obj = importlib.import_module(module)
+            for part in dotted[len(module) + 1:].split('.'): obj = getattr(obj, part)
+            assert callable(obj), f"{concept.name}: {dotted} is not callable"
 
 
 def test_checks_are_reproducible_and_leave_the_random_state_alone():

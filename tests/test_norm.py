@@ -28,7 +28,7 @@ def test_twenty_training_steps_agree_three_ways(label):
     run = tnorm.norm_training_run(name, shape, options, steps=20, dtype='float64')
     results = tnorm.compare_norm_runs(label, run, 'float64')
     failed = [r for r in results if not r.ok]
-    assert not failed, format_table(failed)
+    assert not failed, format_table(failed, full=True)
     quantities = {r.comparison.split(': ')[1] for r in results}
     assert {'output', 'grad input', 'grad weight', 'grad bias', 'eval output'} <= quantities
     if name.startswith('BatchNorm'):
@@ -165,7 +165,7 @@ def test_layer_norm_agrees_with_torch(shape, input_shape, options):
     case = Case(*tnorm.norm_layers('LayerNorm', shape, rng, **options), inputs=(tnorm.channel_data(rng, input_shape, 0),))
     for dtype in ('float64', 'float32'):
         failed = [r for r in check_case('LayerNorm', case, dtype) if not r.ok]
-        assert not failed, format_table(failed)
+        assert not failed, format_table(failed, full=True)
 
 
 def test_layer_norm_is_the_same_in_training_and_evaluation():

@@ -59,7 +59,7 @@ def test_registered_check_passes(name, dtype):
     results = concept.check(dtype)
     assert results and {r.dtype for r in results} == {dtype}
     failed = [r for r in results if not r.ok]
-    assert not failed, cc.format_table(failed)
+    assert not failed, cc.format_table(failed, full=True)
 
 
 EXTRA = {
