@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from dlcourse.cli import compare_backends, main, train_digits
+from dlcourse.cli import main
+from dlcourse.recipes import compare_backends, train_digits
 
 DLCOURSE = str(pathlib.Path(sys.executable).parent / 'dlcourse')
 
@@ -108,7 +109,7 @@ def test_every_scheduler_runs_in_both_backends(scheduler):
 
 
 def test_schedule_changes_the_learning_rate_it_trains_with():
-    from dlcourse.cli import make_optimizer, make_scheduler
+    from dlcourse.recipes import make_optimizer, make_scheduler
     from dlcourse import numpy as dnp
     opt = make_optimizer('numpy', 'sgd', dnp.Linear(2, 2).parameters(), lr=0.1)
     cb = make_scheduler('cosine', opt, epochs=2, steps_per_epoch=5)
@@ -139,7 +140,7 @@ def test_dropout_and_early_stopping_options():
 
 
 def test_dropout_model_layout_is_the_same_in_both_backends():
-    from dlcourse.cli import _model_and_loss, initial_state
+    from dlcourse.recipes import _model_and_loss, initial_state
     numpy_model, _ = _model_and_loss('numpy', (16, 8), 'relu', 'float64', None, dropout=0.5)
     torch_model, _ = _model_and_loss('torch', (16, 8), 'relu', 'float64', 'cpu', dropout=0.5)
     assert list(numpy_model.state_dict()) == list(torch_model.state_dict()) == list(initial_state((16, 8), 'relu', 'float64', 0, 0.5))
@@ -167,7 +168,7 @@ def test_augment_reaches_97_percent():
 
 
 def test_without_augment_training_batches_are_the_standardized_training_split():
-    from dlcourse.cli import SPLIT_SEED, digit_loaders
+    from dlcourse.recipes import SPLIT_SEED, digit_loaders
     from dlcourse.data import digits_splits
     train_dl, valid_dl, _ = digit_loaders(digits_splits(SPLIT_SEED, standardize=False), 2000, 0)
     standardized = digits_splits(SPLIT_SEED)
@@ -181,6 +182,6 @@ def test_augment_rejects_a_non_flag():
 
 
 def test_digit_loaders_refuse_splits_that_are_standardized_already():
-    from dlcourse.cli import digit_loaders
+    from dlcourse.recipes import digit_loaders
     from dlcourse.data import digits_splits
     with pytest.raises(ValueError, match='standardized already'): digit_loaders(digits_splits(), 32, 0)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from dlcourse.cli import SPLIT_SEED, digit_loaders
+from dlcourse.recipes import SPLIT_SEED, digit_loaders
 from dlcourse.data import digits_splits
 from dlcourse.explore.generalization import SETTINGS, format_generalization, generalization_table, run_setting
 from dlcourse.numpy.augment import augmented_scaler, digit_augmentation

@@ -456,7 +456,8 @@ def test_exploration_plots_and_widget():
 
 
 def test_digits_test_scores():
-    scores, y = tm.digits_test_scores(epochs=2)
+    from dlcourse.recipes import digits_test_scores
+    scores, y = digits_test_scores(epochs=2)
     assert scores.shape == (270, 10) and y.shape == (270,)
     assert float(tm.accuracy(y, tm.predictions(scores))) > 0.85
-    with pytest.raises(ValueError, match='epochs: expected a value >= 1'): tm.digits_test_scores(epochs=0)
+    with pytest.raises(ValueError, match='epochs: expected a value >= 1'): digits_test_scores(epochs=0)

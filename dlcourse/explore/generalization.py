@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..callbacks import EarlyStopping
-from ..cli import SPLIT_SEED, digit_loaders, with_dropout
+from ..recipes import SPLIT_SEED, digit_loaders, with_dropout
 from ..core import CONTROL_STYLE, check_choice, check_number, explorer, manual_seed
 from ..data import digits_splits
 from ..learner import Learner

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..cli import SPLIT_SEED, initial_state
+from ..recipes import SPLIT_SEED, initial_state
 from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
 from ..data import ArrayDataset, DataLoader, StandardScaler, digits_splits
 from ..learner import Learner

@@ -24,8 +24,7 @@ from ..numpy.metrics import (AVERAGES, NORMALIZE, binary_label, build_report, ch
 __all__ = ['ZERO_DIVISIONS', 'METRICS', 'result_dtype', 'check_labels', 'check_targets', 'predictions', 'accuracy', 'class_index',
            'count_pairs', 'normalize_confusion_matrix', 'confusion_matrix', 'safe_divide', 'nan_average',
            'precision_recall_fscore_support', 'precision_score', 'recall_score', 'fbeta_score', 'f1_score',
-           'classification_report', 'metric_cases', 'metric_results', 'sklearn_results', 'check_metrics',
-           'digits_test_scores']
+           'classification_report', 'metric_cases', 'metric_results', 'sklearn_results', 'check_metrics']
 
 # %% ../../nbs/94b_metrics_torch.ipynb #0654e6b6
 def result_dtype(device: torch.device) -> torch.dtype:
@@ -288,27 +287,3 @@ def check_metrics(dtype: str = 'float64', device: Any = 'cpu') -> list[Compariso
 
 register(Concept('metrics', '94', check_metrics, 'accuracy, confusion matrix, precision, recall, F1 (every average and '
                  'zero_division) and the classification report, NumPy and PyTorch against scikit-learn'))
-
-# %% ../../nbs/94b_metrics_torch.ipynb #b4d4b838
-def digits_test_scores(epochs: int = 5, seed: int = 0, device: Any = 'cpu') -> tuple[torch.Tensor, torch.Tensor]:
-    "Train the digits MLP with `dlcourse train`'s defaults in PyTorch for `epochs`; return its test-split scores and labels."
-    from dlcourse.cli import DEFAULTS, SPLIT_SEED, initial_state, load_initial_state
-    from dlcourse.data import ArrayDataset, DataLoader, digits_splits
-    from dlcourse.learner import Learner
-    from dlcourse.torch.activations import ACTIVATIONS
-    from dlcourse.torch.losses import CrossEntropyLoss
-    from dlcourse.torch.nn import MLP
-    from dlcourse.torch.optim import SGD
-    check_number(epochs, 'epochs', low=1, integer=True)
-    device = resolve_device(device)
-    hidden, activation, dtype = DEFAULTS['hidden'], DEFAULTS['activation'], DEFAULTS['dtype']
-    data = digits_splits(SPLIT_SEED, dtype=dtype)
-    model = MLP(64, [*hidden, 10], ACTIVATIONS[activation], device=device)
-    load_initial_state(model, initial_state(hidden, activation, dtype, seed))
-    train_dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=DEFAULTS['batch_size'], shuffle=True,
-                          generator=seed)
-    opt = SGD(model.parameters(), lr=DEFAULTS['lr'])
-    Learner(model, CrossEntropyLoss(), opt, train_dl, device=device, progress=False).fit(epochs)
-    model.eval()
-    with torch.no_grad(): scores = model(torch.as_tensor(data.X_test, device=device))
-    return scores, torch.as_tensor(data.y_test, device=device)
