@@ -13,8 +13,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['FLOAT_DTYPES', 'CONTROL_STYLE', 'is_tensor', 'describe', 'check_array', 'check_number', 'check_bool', 'check_choice',
-           'resolve_dtype', 'torch_dtype', 'manual_seed', 'default_generator', 'seed_everything', 'default_device',
-           'resolve_device', 'to_numpy', 'to_tensor', 'explorer']
+           'resolve_dtype', 'torch_dtype', 'manual_seed', 'default_generator', 'as_generator', 'seed_everything',
+           'default_device', 'resolve_device', 'to_numpy', 'to_tensor', 'explorer']
 
 # %% ../nbs/00_core.ipynb #7b11cf1d
 def is_tensor(x: Any) -> bool:
@@ -141,6 +141,14 @@ def manual_seed(seed: int) -> np.random.Generator:
 def default_generator() -> np.random.Generator:
     "The generator the NumPy backend uses when none is passed."
     return _generator
+
+def as_generator(generator: Any = None, name: str = 'generator') -> np.random.Generator:
+    "`generator` as an `np.random.Generator`: used as is, seeded from an int, or `default_generator()` for None."
+    if generator is None: return default_generator()
+    if isinstance(generator, np.random.Generator): return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, (bool, np.bool_)):
+        return np.random.default_rng(check_number(generator, name, low=0, integer=True))
+    raise TypeError(f"{name}: expected an np.random.Generator, a non-negative int seed or None, got {describe(generator)}")
 
 def seed_everything(seed: int) -> None:
     "Seed Python, NumPy (global and dlcourse's generator) and PyTorch (all devices) with `seed`."

@@ -16,13 +16,13 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .core import check_array, check_bool, check_number, describe, default_generator, resolve_dtype, to_numpy
+from .core import as_generator, check_array, check_bool, check_number, describe, default_generator, resolve_dtype, to_numpy
 
 # %% auto #0
-__all__ = ['DIGITS_CLASSES', 'Digits', 'load_digits', 'show_digits', 'as_generator', 'split_indices', 'train_val_test_split',
-           'NotFittedError', 'StandardScaler', 'MinMaxScaler', 'DigitsSplits', 'digits_splits', 'one_hot',
-           'ArrayDataset', 'DataLoader', 'Standardize', 'TensorBatchDataset', 'to_torch_loader', 'make_spirals',
-           'make_moons', 'make_regression_curve']
+__all__ = ['DIGITS_CLASSES', 'Digits', 'load_digits', 'show_digits', 'split_indices', 'train_val_test_split', 'NotFittedError',
+           'StandardScaler', 'MinMaxScaler', 'DigitsSplits', 'digits_splits', 'one_hot', 'ArrayDataset', 'DataLoader',
+           'Standardize', 'TensorBatchDataset', 'to_torch_loader', 'make_spirals', 'make_moons',
+           'make_regression_curve']
 
 # %% ../nbs/01_data.ipynb #35cfb943
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
@@ -94,14 +94,6 @@ def show_digits(images: np.ndarray, labels: np.ndarray | None = None, preds: np.
     return fig
 
 # %% ../nbs/01_data.ipynb #1ebe8329
-def as_generator(generator: Any = None, name: str = 'generator') -> np.random.Generator:
-    "`generator` as an `np.random.Generator`: used as is, seeded from an int, or `default_generator()` for None."
-    if generator is None: return default_generator()
-    if isinstance(generator, np.random.Generator): return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, (bool, np.bool_)):
-        return np.random.default_rng(check_number(generator, name, low=0, integer=True))
-    raise TypeError(f"{name}: expected an np.random.Generator, a non-negative int seed or None, got {describe(generator)}")
-
 def _allocate(counts: np.ndarray, total: int, cap: np.ndarray | None = None) -> np.ndarray:
     "Share `total` among groups in proportion to `counts` (largest remainders round up), at most `cap` each."
     cap = counts if cap is None else cap

@@ -13,8 +13,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .core import check_array, check_bool, check_choice, check_number, describe
-from .data import NotFittedError, as_generator, one_hot
+from .core import as_generator, check_array, check_bool, check_choice, check_number, describe
+from .data import NotFittedError, one_hot
 
 # %% auto #0
 __all__ = ['PATIENT_COLUMNS', 'CITIES', 'OUTLIER_METHODS', 'IMPUTE_STRATEGIES', 'Table', 'make_patients', 'drop_duplicates',

@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcourse.core import manual_seed
+from dlcourse.core import as_generator, manual_seed
 from dlcourse.data import (ArrayDataset, DataLoader, Digits, MinMaxScaler, NotFittedError, StandardScaler,
-                           as_generator, load_digits, make_moons, make_regression_curve, make_spirals, one_hot,
+                           load_digits, make_moons, make_regression_curve, make_spirals, one_hot,
                            show_digits, split_indices, to_torch_loader, train_val_test_split)
 
 sk_pre = pytest.importorskip('sklearn.preprocessing')

@@ -6,8 +6,9 @@
 Each notebook runs in a fresh process from its own folder (as Jupyter runs it). Figures are saved as PNG at
 100 dpi, so a figure 8 inches wide is 800 pixels: it fits the docs site's ~850 px column without shrinking its
 labels. Outputs no reader can use are dropped before saving: those of cells marked `#| output: false` (an
-explorer's widget) and widget views, whose state a saved notebook does not hold. Then `nbdev_clean` runs on
-each notebook, and `nbdev_export` once at the end, so the library matches the notebooks as saved.
+explorer's widget) and widget views, whose state a saved notebook does not hold. `nbdev_export` runs first (a
+notebook imports what others export), `nbdev_clean` on each notebook after it ran, and `nbdev_export` again at the
+end, so the library matches the notebooks as saved.
 """
 from __future__ import annotations
 
@@ -61,12 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('notebooks', nargs='*', help="notebooks to run (default: all)")
     parser.add_argument('--jobs', type=int, default=2, help="notebooks run at once (default: %(default)s)")
     args = parser.parse_args(argv)
+    export = [str(Path(sys.executable).parent / 'nbdev_export')]
+    subprocess.run(export, cwd=ROOT, check=True)   # notebooks import what other notebooks export
     failed = 0
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1) as pool:
         for name, seconds, error in pool.map(run, notebooks(args.notebooks)):
             print(f"{'ok  ' if error is None else 'FAIL'} {name:<40} {seconds:6.1f} s", flush=True)
             if error: print(error); failed += 1
-    subprocess.run([str(Path(sys.executable).parent / 'nbdev_export')], cwd=ROOT, check=True)
+    subprocess.run(export, cwd=ROOT, check=True)   # cleaning gave new cells ids, which the modules cite
     return 1 if failed else 0
 
 

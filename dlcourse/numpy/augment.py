@@ -10,8 +10,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_number, describe
-from ..data import StandardScaler, as_generator
+from ..core import as_generator, check_array, check_number, describe
+from ..data import StandardScaler
 
 # %% auto #0
 __all__ = ['check_images', 'check_params', 'check_batch_shape', 'hflip', 'vflip', 'crop_window', 'check_offsets', 'translate',
