@@ -17,7 +17,8 @@ Values are derived from the type of each argument's valid value (given in the ex
 argument of every callable is tried; an example adds the values only its meaning rules out (a negative rate, a shape
 that does not fit) in ``bad`` and ``doubtful``, and lists in ``free`` the arguments that take any value of any type.
 
-    python tests/badinput.py              # counts by outcome over the whole public API, and every failure
+    python tests/badinput.py [PREFIX ...]   # counts by outcome (over targets starting with a PREFIX), every failure
+    python tests/badinput.py --missing [PREFIX ...]   # public callables that have no example yet
 """
 from __future__ import annotations
 
@@ -180,7 +181,7 @@ def run_call(call: Call) -> list[Outcome]:
         if value is inspect.Parameter.empty: continue
         if p.name in call.free: trials = []
         elif p.kind is p.VAR_POSITIONAL: trials = mutations(value[0], False) if value else []
-        else: trials = mutations(value, p.default is None or 'None' in str(p.annotation))
+        else: trials = mutations(value, p.default is None or 'None' in str(p.annotation) or str(p.annotation) in ('Any', 'typing.Any'))
         trials += [(WRONG, v) for v in call.bad.get(p.name, [])] + [(DOUBTFUL, v) for v in call.doubtful.get(p.name, [])]
         for kind, bad in trials:
             attempt = sig.bind(*call.args, **call.kwargs)
@@ -244,10 +245,11 @@ def exempt() -> dict[str, str]:
     return {name: reason for module in _example_modules() for name, reason in getattr(module, 'EXEMPT', {}).items()}
 
 
-def report() -> int:
-    "Print counts by outcome over every example, then every failure."
+def report(prefixes: list[str]) -> int:
+    "Print counts by outcome over every example (or those whose target starts with one of `prefixes`), then every failure."
     from collections import Counter
-    outcomes = [o for call in all_calls() for o in run_call(call)]
+    calls = [c for c in all_calls() if not prefixes or c.target.startswith(tuple(prefixes))]
+    outcomes = [o for call in calls for o in run_call(call)]
     counts = Counter((o.kind, o.result) for o in outcomes)
     print(f"{len(outcomes)} bad calls of {len({o.target for o in outcomes})} callables")
     for (kind, result), n in sorted(counts.items()): print(f"  {kind:<9} {result:<9} {n}")
@@ -259,5 +261,13 @@ def report() -> int:
 
 
 if __name__ == '__main__':
+    import os
     sys.path.insert(0, str(ROOT))
-    sys.exit(report())
+    os.environ.setdefault('MPLBACKEND', 'Agg')
+    argv = sys.argv[1:]
+    if argv[:1] == ['--missing']:
+        covered = {c.target for c in all_calls()} | exempt().keys()
+        for name in public_callables():
+            if name not in covered and (not argv[1:] or name.startswith(tuple(argv[1:]))): print(name)
+        sys.exit(0)
+    sys.exit(report(argv))
