@@ -18,9 +18,24 @@ __all__ = ['build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #aadf5206
 class _Parser(argparse.ArgumentParser):
-    "An argument parser whose errors are one line on stderr and exit status 2."
+    "An argument parser whose errors are one line on stderr and exit status 2, and whose help shows every default."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs)
+
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+def _number(kind, low: float, low_inclusive: bool = True, high: float | None = None):
+    "An argparse type for a `kind` (int or float) number in [low, high) (or (low, ...) when not `low_inclusive`)."
+    def parse(text: str):
+        try: value = kind(text)
+        except ValueError: value = None
+        too_low = value is not None and (value < low if low_inclusive else value <= low)
+        if value is None or value != value or too_low or (high is not None and value >= high):
+            want = f"{'>=' if low_inclusive else '>'} {low}" + (f" and < {high}" if high is not None else '')
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {want}, got {text!r}")
+        return value
+    return parse
 
 def _hidden(text: str) -> tuple[int, ...]:
     "Parse '256' or '128,64' into layer sizes."
@@ -28,15 +43,6 @@ def _hidden(text: str) -> tuple[int, ...]:
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
     if not sizes or min(sizes) < 1: raise argparse.ArgumentTypeError(f"expected positive layer sizes, got {text!r}")
     return sizes
-
-def _positive(kind):
-    "An argparse type for a positive `kind` (int or float)."
-    def parse(text: str):
-        try: value = kind(text)
-        except ValueError: raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
-        if not value > 0: raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
-        return value
-    return parse
 
 def _betas(text: str) -> tuple[float, float]:
     "Parse '0.9,0.999' into Adam's two betas."
@@ -46,44 +52,55 @@ def _betas(text: str) -> tuple[float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     "The `dlcourse` argument parser with its subcommands."
+    from dlcourse import __version__
     from dlcourse.numpy.activations import ACTIVATIONS
+    positive_int, positive_float, count = _number(int, 0, False), _number(float, 0, False), _number(int, 0)
     p = _Parser(prog='dlcourse', description='Learn how deep networks are trained: NumPy and PyTorch, cross-checked.')
+    p.add_argument('--version', action='version', version=f"dlcourse {__version__}")
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
-    t = sub.add_parser('train', help='train the digits MLP with one or both backends')
-    t.add_argument('--backend', choices=('numpy', 'torch', 'both'), default='both')
-    t.add_argument('--epochs', type=_positive(int), default=DEFAULTS['epochs'])
-    t.add_argument('--lr', type=_positive(float), default=DEFAULTS['lr'])
-    t.add_argument('--batch-size', type=_positive(int), default=DEFAULTS['batch_size'])
+    t = sub.add_parser('train', help='train the digits MLP with one or both backends',
+                       description='Train the digits MLP with the NumPy backend, the PyTorch backend or both, from the '
+                                   'same initial weights on the same batches, and report test accuracy.')
+    t.add_argument('--backend', choices=('numpy', 'torch', 'both'), default='both', help='which backends train')
+    t.add_argument('--epochs', type=positive_int, default=DEFAULTS['epochs'], help='passes over the training split')
+    t.add_argument('--lr', type=positive_float, default=DEFAULTS['lr'], help='learning rate')
+    t.add_argument('--batch-size', type=positive_int, default=DEFAULTS['batch_size'], help='images per mini-batch')
     t.add_argument('--hidden', type=_hidden, default=DEFAULTS['hidden'], help="hidden layer sizes, e.g. 256 or 128,64")
-    t.add_argument('--activation', choices=sorted(ACTIVATIONS), default=DEFAULTS['activation'])
-    t.add_argument('--seed', type=int, default=DEFAULTS['seed'], help='seed of the initial weights and batch order')
-    t.add_argument('--split-seed', type=int, default=SPLIT_SEED, help='seed of the train/validation/test split')
-    t.add_argument('--device', default=None, help="torch device (cpu, cuda, mps); default: the fastest available")
-    t.add_argument('--dtype', choices=('float32', 'float64'), default=DEFAULTS['dtype'])
-    t.add_argument('--optimizer', choices=tuple(OPTIMIZERS), default='sgd')
-    t.add_argument('--momentum', type=float, default=None, help='sgd and rmsprop (default: the optimizer\'s, 0)')
+    t.add_argument('--activation', choices=sorted(ACTIVATIONS), default=DEFAULTS['activation'], help='hidden activation')
+    t.add_argument('--seed', type=count, default=DEFAULTS['seed'], help='seed of the initial weights and batch order')
+    t.add_argument('--split-seed', type=count, default=SPLIT_SEED, help='seed of the train/validation/test split')
+    t.add_argument('--device', default=None, help="torch device (cpu, cuda, cuda:N, mps); None: the fastest available")
+    t.add_argument('--dtype', choices=('float32', 'float64'), default=DEFAULTS['dtype'], help='floating-point precision')
+    t.add_argument('--optimizer', choices=tuple(OPTIMIZERS), default='sgd', help='optimizer (lessons 5 and 6)')
+    t.add_argument('--momentum', type=float, default=None, help="sgd and rmsprop; None: the optimizer's default, 0")
     t.add_argument('--nesterov', action='store_true', help='sgd: Nesterov momentum (needs --momentum)')
-    t.add_argument('--weight-decay', type=float, default=None, help="default: the optimizer's (0; 0.01 for adamw)")
-    t.add_argument('--betas', type=_betas, default=None, help='adam, adamw, adamax: e.g. 0.9,0.999')
-    t.add_argument('--scheduler', choices=SCHEDULERS, default='none')
-    t.add_argument('--dropout', type=float, default=0.0, help='dropout probability after every hidden activation')
-    t.add_argument('--early-stopping', type=int, default=0, metavar='PATIENCE',
-                   help='stop after PATIENCE epochs without a better validation loss, keeping the best weights (0: off)')
+    t.add_argument('--weight-decay', type=float, default=None, help="None: the optimizer's default (0; 0.01 for adamw)")
+    t.add_argument('--betas', type=_betas, default=None, help="adam, adamw, adamax: e.g. 0.9,0.999; None: the optimizer's")
+    t.add_argument('--scheduler', choices=SCHEDULERS, default='none', help='learning-rate schedule (lesson 6)')
+    t.add_argument('--dropout', type=_number(float, 0, high=1), default=0.0, help='dropout probability after every hidden activation')
+    t.add_argument('--early-stopping', type=count, default=0, metavar='PATIENCE',
+                   help='stop after PATIENCE epochs without a better validation loss, keeping the best weights; 0: off')
     t.add_argument('--augment', action='store_true',
                    help='rotate training digits by up to 10 degrees and add faint pixel noise, before standardizing')
     t.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
-    c = sub.add_parser('check', help='run every registered cross-check and print the table')
-    c.add_argument('--dtype', choices=('float64', 'float32', 'both'), default='both')
-    c.add_argument('--concept', action='append', help='only this concept (repeatable)')
-    c.add_argument('--json', action='store_true')
-    b = sub.add_parser('bench', help='time a training epoch: NumPy vs PyTorch built-ins on the CPU')
-    b.add_argument('--epochs', type=_positive(int), default=5)
-    b.add_argument('--batch-size', type=_positive(int), default=32)
-    b.add_argument('--hidden', type=_hidden, default=DEFAULTS['hidden'])
-    b.add_argument('--dtype', choices=('float32', 'float64'), default='float32')
-    b.add_argument('--threads', type=_positive(int), default=None, help='torch CPU threads (default: torch decides)')
-    b.add_argument('--json', action='store_true')
+    c = sub.add_parser('check', help='run every registered cross-check and print the table',
+                       description='Run the three-way cross-check of every registered concept (NumPy, PyTorch from ops, '
+                                   'PyTorch built-in) and print one row per concept; exit status 1 if a comparison fails.')
+    c.add_argument('--dtype', choices=('float64', 'float32', 'both'), default='both', help='precisions to check in')
+    c.add_argument('--concept', action='append', help='only this concept (repeatable); None: every concept')
+    c.add_argument('--full', action='store_true', help='one row per comparison instead of one per concept')
+    c.add_argument('--json', action='store_true', help='print every comparison as a JSON list')
+    b = sub.add_parser('bench', help='time a training epoch: NumPy vs PyTorch built-ins on the CPU',
+                       description='Time one training epoch of the digits MLP: the NumPy backend and our PyTorch '
+                                   'from-ops backend against PyTorch built-in layers, measured in the same run.')
+    b.add_argument('--epochs', type=positive_int, default=5, help='timed epochs (after one warm-up epoch)')
+    b.add_argument('--batch-size', type=positive_int, default=32, help='images per mini-batch')
+    b.add_argument('--hidden', type=_hidden, default=DEFAULTS['hidden'], help='hidden layer sizes')
+    b.add_argument('--dtype', choices=('float32', 'float64'), default='float32', help='floating-point precision')
+    b.add_argument('--threads', type=positive_int, default=None, help='torch CPU threads; None: torch decides')
+    b.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
     return p
+
 
 # %% ../nbs/99_cli.ipynb #351a55da
 def _train(args) -> int:
@@ -104,16 +121,24 @@ def _train(args) -> int:
         print(f"largest difference between the two backends' per-step training losses: {results['max_loss_curve_diff']:.2e}")
     return 0
 
+def _show_progress(i: int, n: int, concept) -> None:
+    "Name the concept being checked on stderr (in place on a terminal), so a long check shows it is alive."
+    terminal = sys.stderr.isatty()
+    line = f"checking {concept.name} ({i + 1}/{n})"
+    print(f"\r{line:<60}" if terminal else line, end='' if terminal else '\n', file=sys.stderr, flush=True)
+
 def _check(args) -> int:
     from dlcourse.crosscheck import format_table, run_checks
     dtypes = ('float64', 'float32') if args.dtype == 'both' else (args.dtype,)
-    results = run_checks(dtypes, args.concept)
+    results = run_checks(dtypes, args.concept, progress=_show_progress)
+    if sys.stderr.isatty(): print(f"\r{'':<60}\r", end='', file=sys.stderr)
+    failed, skipped = sum(not r.ok for r in results), sum(bool(r.skipped) for r in results)
     if args.json: print(json.dumps([r.as_dict() for r in results]))
     else:
-        print(format_table(results))
-        failed = sum(not r.ok for r in results)
-        print(f"\n{len(results) - failed} passed, {failed} failed")
-    return 0 if all(r.ok for r in results) else 1
+        print(format_table(results, full=args.full))
+        print(f"\n{len(results) - failed - skipped} passed, {failed} failed, {skipped} skipped"
+              + (f" ({'; '.join(sorted({r.skipped for r in results if r.skipped}))})" if skipped else ''))
+    return 1 if failed else 0
 
 def _bench(args) -> int:
     result = bench_epoch(args.epochs, args.batch_size, args.hidden, args.dtype, args.threads)
@@ -126,10 +151,13 @@ def _bench(args) -> int:
     return 0
 
 def main(argv: Sequence[str] | None = None) -> int:
-    "Entry point of the `dlcourse` command."
+    "Entry point of the `dlcourse` command: 0 on success, 1 when training diverged or a cross-check failed, 2 on errors."
     args = build_parser().parse_args(argv)
     try: return {'train': _train, 'check': _check, 'bench': _bench}[args.command](args)
     except TrainingDiverged as e:
         print(f"dlcourse: {e}", file=sys.stderr); return 1
     except (ValueError, TypeError) as e:
         print(f"dlcourse: error: {e}", file=sys.stderr); return 2
+    except Exception as e:
+        print(f"dlcourse: error: {type(e).__name__}: {e}", file=sys.stderr); return 2
+

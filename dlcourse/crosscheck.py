@@ -230,8 +230,9 @@ def register(concept: Concept) -> None:
 
     @functools.wraps(check)
     def seeded_check(*args, **kwargs) -> list[Comparison]:
-        "The concept's check with fixed seeds, so its random weights and errors are the same on every run."
-        with fixed_seeds(0): return check(*args, **kwargs)
+        "The concept's check with fixed seeds (its random weights and errors are the same on every run), each row under its name."
+        with fixed_seeds(0): results = check(*args, **kwargs)
+        return [r if concept_of(r) == concept.name else replace(r, concept=f"{concept.name}({r.concept})") for r in results]
     _registry[concept.name] = replace(concept, check=seeded_check)
 
 def register_cases(name: str, lesson: str, make_cases: Callable[[np.random.Generator], Iterable[tuple[str, Case]]],

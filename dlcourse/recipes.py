@@ -11,18 +11,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .core import check_bool, check_choice, check_number, manual_seed, resolve_dtype
+from .core import check_bool, check_choice, check_number, manual_seed, resolve_device, resolve_dtype
 from .data import ArrayDataset, DataLoader, DigitsSplits, Standardize, digits_splits
 from .learner import History, Learner
 from .numpy.augment import Augment, augmented_scaler, digit_augmentation
 
 # %% auto #0
-__all__ = ['SPLIT_SEED', 'DEFAULTS', 'OPTIMIZERS', 'SCHEDULERS', 'digit_loaders', 'TrainResult', 'with_dropout', 'initial_state',
-           'load_initial_state', 'optimizer_options', 'make_optimizer', 'make_scheduler', 'train_digits',
-           'compare_backends', 'bench_epoch', 'digits_test_scores']
+__all__ = ['SPLIT_SEED', 'BACKENDS', 'DEFAULTS', 'OPTIMIZERS', 'SCHEDULERS', 'digit_loaders', 'TrainResult', 'with_dropout',
+           'initial_state', 'load_initial_state', 'optimizer_options', 'make_optimizer', 'make_scheduler', 'DigitsRun',
+           'prepare_digits', 'train_digits', 'compare_backends', 'bench_epoch', 'digits_test_scores']
 
 # %% ../nbs/98_recipes.ipynb #60735600
 SPLIT_SEED = 4
+BACKENDS = ('numpy', 'torch')
 
 def digit_loaders(data: DigitsSplits, batch_size: int, seed: int, augment: bool = False) -> tuple:
     "Shuffled training batches (augmented when `augment`, then standardized), and standardized validation and test batches."
@@ -98,6 +99,7 @@ def optimizer_options(optimizer: str, lr: float, momentum: float | None = None, 
                       weight_decay: float | None = None, betas: tuple[float, float] | None = None) -> dict:
     "The keyword arguments for optimizer `optimizer`; options it does not take are an error, unset ones keep its defaults."
     check_choice(optimizer, 'optimizer', OPTIMIZERS)
+    check_bool(nesterov, 'nesterov')
     given = {'momentum': momentum, 'nesterov': nesterov or None, 'betas': betas}
     for name, value in given.items():
         if value is not None and optimizer not in _TAKES[name]:
@@ -109,12 +111,16 @@ def optimizer_options(optimizer: str, lr: float, momentum: float | None = None, 
 def make_optimizer(backend: str, optimizer: str, params, **options):
     "Optimizer `optimizer` of `backend` ('numpy' or 'torch') over `params`."
     from importlib import import_module
+    check_choice(backend, 'backend', BACKENDS)
+    check_choice(optimizer, 'optimizer', OPTIMIZERS)
     return getattr(import_module(f"dlcourse.{backend}"), OPTIMIZERS[optimizer])(params, **options)
 
 def make_scheduler(name: str, opt, epochs: int, steps_per_epoch: int):
     "A `SchedulerCallback` running schedule `name` over a run of `epochs` x `steps_per_epoch` steps (None for 'none')."
     from dlcourse import schedules as S
     check_choice(name, 'scheduler', SCHEDULERS)
+    check_number(epochs, 'epochs', low=1, integer=True)
+    check_number(steps_per_epoch, 'steps_per_epoch', low=1, integer=True)
     total = epochs * steps_per_epoch
     if name == 'none': return None
     if name == 'step': return S.SchedulerCallback(S.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.1), 'epoch')
@@ -133,29 +139,49 @@ def make_scheduler(name: str, opt, epochs: int, steps_per_epoch: int):
                                                 cycle_momentum='betas' in opt.param_groups[0]), 'batch')
     return S.SchedulerCallback(S.ReduceLROnPlateau(opt, mode='min', factor=0.5, patience=2), 'epoch')
 
-def train_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, batch_size: int = 32,
-                 hidden: Sequence[int] = (256,), activation: str = 'relu', seed: int = 0, device: Any = None,
-                 dtype: Any = 'float32', progress: bool = True, split_seed: int = SPLIT_SEED, optimizer: str = 'sgd',
-                 momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None,
-                 betas: tuple[float, float] | None = None, scheduler: str = 'none', dropout: float = 0.0,
-                 early_stopping: int = 0, augment: bool = False) -> TrainResult:
-    "Train the digits MLP with `backend` ('numpy' or 'torch'); weights and batch order are fixed by `seed`."
+@dataclass
+class DigitsRun:
+    "A digits training run, checked and built but not trained yet: `fit()` trains it, then tests it once."
+    backend: str
+    learner: Learner
+    test_dl: Any
+    epochs: int
+
+    def fit(self) -> TrainResult:
+        "Train for the run's epochs, then evaluate once on the test split."
+        start = time.perf_counter()
+        history = self.learner.fit(self.epochs)
+        seconds = time.perf_counter() - start
+        test = self.learner.evaluate(self.test_dl)
+        return TrainResult(self.backend, test['accuracy'], history.epochs[-1]['train_loss'], seconds, history)
+
+def prepare_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, batch_size: int = 32,
+                   hidden: Sequence[int] = (256,), activation: str = 'relu', seed: int = 0, device: Any = None,
+                   dtype: Any = 'float32', progress: bool = True, split_seed: int = SPLIT_SEED, optimizer: str = 'sgd',
+                   momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None,
+                   betas: tuple[float, float] | None = None, scheduler: str = 'none', dropout: float = 0.0,
+                   early_stopping: int = 0, augment: bool = False) -> DigitsRun:
+    "Check every option, then build the digits MLP of `backend` ('numpy' or 'torch'), its data, optimizer and callbacks."
     from dlcourse.numpy.activations import ACTIVATIONS
-    check_choice(backend, 'backend', ('numpy', 'torch'))
+    check_choice(backend, 'backend', BACKENDS)
+    check_number(epochs, 'epochs', low=1, integer=True)
     check_number(lr, 'lr', low=0, low_inclusive=False)
     check_number(batch_size, 'batch_size', low=1, integer=True)
-    check_choice(activation, 'activation', ACTIVATIONS)
-    if not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
+    if not isinstance(hidden, (list, tuple)) or not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
         raise ValueError(f"hidden: expected one or more positive layer sizes, got {hidden!r}")
+    check_choice(activation, 'activation', ACTIVATIONS)
+    check_number(seed, 'seed', low=0, integer=True)
+    check_number(split_seed, 'split_seed', low=0, integer=True)
     if backend == 'numpy' and device not in (None, 'cpu'):
         raise ValueError(f"device: the NumPy backend runs on the CPU only, got {device!r}")
-    check_number(epochs, 'epochs', low=1, integer=True)
+    if backend == 'torch': device = resolve_device(device)
+    dtype = resolve_dtype(dtype).name
+    check_bool(progress, 'progress')
     options = optimizer_options(optimizer, lr, momentum, nesterov, weight_decay, betas)
     check_choice(scheduler, 'scheduler', SCHEDULERS)
     check_number(dropout, 'dropout', low=0, high=1, high_inclusive=False)
     check_number(early_stopping, 'early_stopping', low=0, integer=True)
     check_bool(augment, 'augment')
-    dtype = resolve_dtype(dtype).name
     train_dl, valid_dl, test_dl = digit_loaders(digits_splits(split_seed, standardize=False, dtype=dtype), batch_size, seed, augment)
     model, loss_func = _model_and_loss(backend, tuple(hidden), activation, dtype, device, dropout)
     load_initial_state(model, initial_state(tuple(hidden), activation, dtype, seed, dropout))
@@ -165,23 +191,28 @@ def train_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, batc
         from dlcourse.callbacks import EarlyStopping
         cbs.append(EarlyStopping('valid_loss', patience=early_stopping))
     learn = Learner(model, loss_func, opt, train_dl, valid_dl, cbs=[cb for cb in cbs if cb], progress=progress, name=backend)
-    start = time.perf_counter()
-    history = learn.fit(epochs)
-    seconds = time.perf_counter() - start
-    test = learn.evaluate(test_dl)
-    return TrainResult(backend, test['accuracy'], history.epochs[-1]['train_loss'], seconds, history)
+    return DigitsRun(backend, learn, test_dl, epochs)
+
+def train_digits(backend: str = 'numpy', **options) -> TrainResult:
+    "Train the digits MLP with `backend` ('numpy' or 'torch'): `prepare_digits` with the same options, then `fit()`."
+    return prepare_digits(backend, **options).fit()
+
 
 # %% ../nbs/98_recipes.ipynb #77b1f653
-def compare_backends(backends: Sequence[str] = ('numpy', 'torch'), device: Any = None, **kwargs) -> dict:
+def compare_backends(backends: Sequence[str] = BACKENDS, device: Any = None, **options) -> dict:
     "Train with each backend (`device` is PyTorch's); return summaries and, for two, the largest per-step loss gap (over the steps both ran)."
-    results = {b: train_digits(b, device=device if b == 'torch' or len(backends) == 1 else None, **kwargs)
-               for b in backends}
+    if isinstance(backends, str) or not isinstance(backends, Sequence) or not backends or len(set(backends)) != len(backends):
+        raise ValueError(f"backends: expected 'numpy', 'torch' or both, each once, got {backends!r}")
+    for b in backends: check_choice(b, 'backends', BACKENDS)
+    runs = {b: prepare_digits(b, device=device if b == 'torch' or len(backends) == 1 else None, **options) for b in backends}
+    results = {b: run.fit() for b, run in runs.items()}  # every run was checked and built before the first one trains
     out = {b: r.summary() for b, r in results.items()}
     if len(results) == 2:
         a, b = (np.array(r.history.step_loss) for r in results.values())
         steps = min(len(a), len(b))  # early stopping may end the two runs at different epochs
         out['max_loss_curve_diff'] = float(np.abs(a[:steps] - b[:steps]).max())
     return out
+
 
 # %% ../nbs/98_recipes.ipynb #b0335e56
 def _builtin_torch_setup(state: dict, hidden, lr: float, dtype: str):

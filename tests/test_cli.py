@@ -54,8 +54,65 @@ def test_check_json_lists_every_comparison():
     assert all(r['ok'] for r in rows)
 
 
-def test_check_table_and_exit_status():
+def test_check_table_and_exit_status(capsys):
     assert main(['check', '--concept', 'ReLU']) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split() == ['concept', 'comparisons', 'worst', 'float64', 'worst', 'float32', 'result']
+    assert 'checking ReLU (1/1)' in err
+    assert main(['check', '--concept', 'ReLU', '--full']) == 0
+    assert 'max abs diff' in capsys.readouterr().out
+
+
+def test_full_check_json_is_plain_json_covering_every_concept():
+    from dlcourse.crosscheck import concepts
+    done = run('check', '--json')
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads(done.stdout, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
+    assert isinstance(rows, list) and all(type(r['ok']) is bool for r in rows)
+    assert {r['concept'].split('(')[0] for r in rows} == {c.name for c in concepts()}
+    assert len([line for line in done.stderr.splitlines() if line.startswith('checking ')]) == len(concepts())
+
+
+def test_check_without_scikit_learn_skips_its_comparisons(tmp_path):
+    "A plain install has no scikit-learn: the comparisons against it are skipped, with the reason, and the rest still run."
+    (tmp_path / 'sklearn.py').write_text("raise ImportError('No module named sklearn')\n")
+    env = {**__import__('os').environ, 'PYTHONPATH': f"{tmp_path}:{__import__('os').environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run([DLCOURSE, 'check', '--json', '--concept', 'metrics', '--dtype', 'float64'],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads(done.stdout)
+    skipped = [r for r in rows if r['skipped']]
+    assert skipped and all('scikit-learn' in r['skipped'] for r in skipped)
+    assert any(not r['skipped'] for r in rows)
+    table = subprocess.run([DLCOURSE, 'check', '--concept', 'metrics', '--dtype', 'float64'], capture_output=True,
+                           text=True, timeout=600, env=env)
+    assert table.returncode == 0 and 'skipped' in table.stdout
+
+
+def test_check_exits_1_for_a_failed_comparison_and_2_for_an_error(monkeypatch, capsys):
+    import dlcourse.crosscheck as cc
+    failing = [cc.Comparison('ReLU', 'numpy vs builtin: output', 'float64', 1.0, 1e-10, False)]
+    monkeypatch.setattr(cc, 'run_checks', lambda *args, **kwargs: failing)
+    assert main(['check']) == 1 and 'FAIL (1)' in capsys.readouterr().out
+    def broken(*args, **kwargs): raise RuntimeError('a check crashed')
+    monkeypatch.setattr(cc, 'run_checks', broken)
+    assert main(['check']) == 2 and 'RuntimeError: a check crashed' in capsys.readouterr().err
+
+
+def test_help_shows_defaults_and_version():
+    done = run('train', '--help')
+    assert done.returncode == 0 and '(default: 0.1)' in done.stdout and '(default: relu)' in done.stdout
+    version = run('--version')
+    from dlcourse import __version__
+    assert version.returncode == 0 and version.stdout.strip() == f"dlcourse {__version__}"
+
+
+def test_every_option_is_checked_before_any_training():
+    import time
+    start = time.perf_counter()
+    done = run('train', '--backend', 'both', '--device', 'cuda:7', '--epochs', '100')
+    assert done.returncode == 2 and 'device:' in done.stderr
+    assert time.perf_counter() - start < 30, "the NumPy run must not train before the device is checked"
 
 
 def test_bench_reports_ratios():
@@ -67,7 +124,8 @@ def test_bench_reports_ratios():
 
 
 @pytest.mark.parametrize('args, fragment', [
-    (['train', '--lr', '-1'], 'argument --lr: expected a positive float'),
+    (['train', '--lr', '-1'], 'argument --lr: expected a number > 0'),
+    (['train', '--seed', '-1'], 'argument --seed: expected an integer >= 0'),
     (['train', '--epochs', '0'], 'argument --epochs'),
     (['train', '--hidden', '12,x'], 'argument --hidden'),
     (['train', '--activation', 'swish'], 'argument --activation'),
@@ -148,8 +206,8 @@ def test_dropout_model_layout_is_the_same_in_both_backends():
 
 
 @pytest.mark.parametrize('args, fragment', [
-    (['train', '--dropout', '1', '--epochs', '1'], 'dropout: expected a value in [0, 1)'),
-    (['train', '--early-stopping', '-2', '--epochs', '1'], 'early_stopping'),
+    (['train', '--dropout', '1', '--epochs', '1'], 'argument --dropout: expected a number >= 0 and < 1'),
+    (['train', '--early-stopping', '-2', '--epochs', '1'], 'argument --early-stopping'),
 ])
 def test_bad_regularization_arguments(args, fragment):
     done = run(*args)

@@ -317,7 +317,7 @@ def render_page(nb: dict, name: str, pages: dict, titles: dict, mathjax: str) ->
     nav = _nav_html(sidebar(), pages, titles, name)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} – dlcourse</title>
+<title>{title} – dlcourse</title><link rel="icon" href="data:,">
 <style>{PAGE_CSS}</style><link rel="stylesheet" href="styles.css">
 <script>window.MathJax = {{tex: {{inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']]}}}};</script>
 <script id="MathJax-script" async src="{mathjax}"></script>
