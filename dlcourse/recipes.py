@@ -5,13 +5,14 @@
 # %% ../nbs/98_recipes.ipynb #f0930f52
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
-from .core import check_bool, check_choice, check_number, manual_seed, resolve_device, resolve_dtype
+from .core import check_bool, check_choice, check_number, describe, manual_seed, resolve_device, resolve_dtype
 from .data import ArrayDataset, DataLoader, DigitsSplits, Standardize, digits_splits
 from .learner import History, Learner
 from .numpy.augment import Augment, augmented_scaler, digit_augmentation
@@ -27,8 +28,13 @@ BACKENDS = ('numpy', 'torch')
 
 def digit_loaders(data: DigitsSplits, batch_size: int, seed: int, augment: bool = False) -> tuple:
     "Shuffled training batches (augmented when `augment`, then standardized), and standardized validation and test batches."
+    if not isinstance(data, DigitsSplits):
+        raise TypeError(f"data: expected the DigitsSplits of digits_splits(..., standardize=False), got {describe(data)}")
     if data.standardized:
         raise ValueError("data: expected pixel-space splits, digits_splits(..., standardize=False); these are standardized already")
+    check_number(batch_size, 'batch_size', low=1, integer=True)
+    check_number(seed, 'seed', low=0, integer=True)
+    check_bool(augment, 'augment')
     train_dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=batch_size, shuffle=True, generator=seed)
     scaler = data.scaler
     if augment:
@@ -38,6 +44,7 @@ def digit_loaders(data: DigitsSplits, batch_size: int, seed: int, augment: bool 
     held_out = (DataLoader(ArrayDataset(scaler.transform(X), y), batch_size=512)
                 for X, y in ((data.X_valid, data.y_valid), (data.X_test, data.y_test)))
     return (Standardize(train_dl, scaler), *held_out)
+
 
 # %% ../nbs/98_recipes.ipynb #26958fec
 DEFAULTS = dict(epochs=20, lr=0.1, batch_size=32, hidden=(256,), activation='relu', seed=0, dtype='float32')
@@ -54,11 +61,24 @@ class TrainResult:
     def summary(self) -> dict:
         return dict(test_accuracy=self.test_accuracy, final_train_loss=self.final_train_loss, seconds=self.seconds)
 
+def _check_network(hidden: Sequence[int], activation: str) -> tuple[int, ...]:
+    "Check the digits MLP's hidden layer sizes and activation name; return the sizes as a tuple."
+    from dlcourse.numpy.activations import ACTIVATIONS
+    if (not isinstance(hidden, (list, tuple)) or not hidden
+            or any(isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden)):
+        raise ValueError(f"hidden: expected one or more positive layer sizes, got {hidden!r}")
+    if not isinstance(activation, str): raise TypeError(f"activation: expected a name, got {describe(activation)}")
+    check_choice(activation, 'activation', ACTIVATIONS)
+    return tuple(int(h) for h in hidden)
+
 def with_dropout(backend: str, mlp, p: float):
-    "`mlp` with a `Dropout(p)` after every activation (lesson 9), or `mlp` itself when `p` is 0."
-    if p == 0: return mlp
+    "`mlp` with a `Dropout(p)` after every activation ([lesson 9a](90a_regularization_numpy.ipynb)), or `mlp` itself when `p` is 0."
     from importlib import import_module
+    check_choice(backend, 'backend', BACKENDS)
     lib = import_module(f"dlcourse.{backend}")
+    if not isinstance(mlp, lib.Sequential): raise TypeError(f"mlp: expected a dlcourse.{backend} Sequential, got {describe(mlp)}")
+    check_number(p, 'p', low=0, high=1, high_inclusive=False)
+    if p == 0: return mlp
     layers = []
     for layer in mlp:
         layers.append(layer)
@@ -69,12 +89,25 @@ def initial_state(hidden: Sequence[int], activation: str, dtype: Any, seed: int,
     "The initial weights of the digits MLP, drawn by the NumPy backend's generator seeded with `seed`."
     from dlcourse.numpy.activations import ACTIVATIONS
     from dlcourse.numpy.nn import MLP
+    hidden = _check_network(hidden, activation)
+    dtype = resolve_dtype(dtype)
+    check_number(dropout, 'dropout', low=0, high=1, high_inclusive=False)
     manual_seed(seed)
     return with_dropout('numpy', MLP(64, [*hidden, 10], ACTIVATIONS[activation], dtype=dtype), dropout).state_dict()
 
 def load_initial_state(model, state: dict) -> None:
-    "Load NumPy arrays `state` into a model of either backend."
-    if type(model).__module__.startswith('dlcourse.numpy'): model.load_state_dict(state)
+    "Load NumPy arrays `state` (names and shapes as in `model.state_dict()`) into a model of either backend."
+    from dlcourse.numpy.nn import Module
+    numpy_side = isinstance(model, Module)
+    if not (numpy_side or type(model).__module__.startswith(('torch', 'dlcourse.torch'))) or not hasattr(model, 'state_dict'):
+        raise TypeError(f"model: expected a dlcourse.numpy or torch module, got {describe(model)}")
+    if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
+        raise TypeError(f"state: expected a dict of NumPy arrays (initial_state's), got {describe(state)}")
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    given = {k: v.shape for k, v in state.items()}
+    if own != given:
+        raise ValueError(f"state: expected the names and shapes of the model's state_dict {own}, got {given}")
+    if numpy_side: model.load_state_dict(state)
     else:
         import torch
         model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
@@ -86,9 +119,10 @@ def _model_and_loss(backend: str, hidden, activation: str, dtype: Any, device: A
         model = lib.MLP(64, [*hidden, 10], lib.ACTIVATIONS[activation], dtype=dtype)
     else:
         from dlcourse import torch as lib
-        from dlcourse.core import resolve_device, torch_dtype
+        from dlcourse.core import torch_dtype
         model = lib.MLP(64, [*hidden, 10], lib.ACTIVATIONS[activation], dtype=torch_dtype(dtype), device=resolve_device(device))
     return with_dropout(backend, model, dropout), lib.CrossEntropyLoss()
+
 
 # %% ../nbs/98_recipes.ipynb #df059b16
 OPTIMIZERS = {'sgd': 'SGD', 'adagrad': 'Adagrad', 'rmsprop': 'RMSprop', 'adam': 'Adam', 'adamw': 'AdamW', 'adamax': 'Adamax'}
@@ -99,7 +133,14 @@ def optimizer_options(optimizer: str, lr: float, momentum: float | None = None, 
                       weight_decay: float | None = None, betas: tuple[float, float] | None = None) -> dict:
     "The keyword arguments for optimizer `optimizer`; options it does not take are an error, unset ones keep its defaults."
     check_choice(optimizer, 'optimizer', OPTIMIZERS)
+    check_number(lr, 'lr', low=0, low_inclusive=False)
+    for name, value in (('momentum', momentum), ('weight_decay', weight_decay)):
+        if value is not None: check_number(value, name, low=0)
     check_bool(nesterov, 'nesterov')
+    if betas is not None:
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas: expected two numbers (beta1, beta2), got {betas!r}")
+        for beta in betas: check_number(beta, 'betas', low=0, high=1, high_inclusive=False)
     given = {'momentum': momentum, 'nesterov': nesterov or None, 'betas': betas}
     for name, value in given.items():
         if value is not None and optimizer not in _TAKES[name]:
@@ -115,29 +156,29 @@ def make_optimizer(backend: str, optimizer: str, params, **options):
     check_choice(optimizer, 'optimizer', OPTIMIZERS)
     return getattr(import_module(f"dlcourse.{backend}"), OPTIMIZERS[optimizer])(params, **options)
 
-def make_scheduler(name: str, opt, epochs: int, steps_per_epoch: int):
-    "A `SchedulerCallback` running schedule `name` over a run of `epochs` x `steps_per_epoch` steps (None for 'none')."
+def make_scheduler(scheduler: str, optimizer, epochs: int, steps_per_epoch: int):
+    "A `SchedulerCallback` running schedule `scheduler` over a run of `epochs` x `steps_per_epoch` steps (None for 'none')."
     from dlcourse import schedules as S
-    check_choice(name, 'scheduler', SCHEDULERS)
+    check_choice(scheduler, 'scheduler', SCHEDULERS)
     check_number(epochs, 'epochs', low=1, integer=True)
     check_number(steps_per_epoch, 'steps_per_epoch', low=1, integer=True)
     total = epochs * steps_per_epoch
-    if name == 'none': return None
-    if name == 'step': return S.SchedulerCallback(S.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.1), 'epoch')
-    if name == 'multistep':
+    if scheduler == 'none': return None
+    if scheduler == 'step': return S.SchedulerCallback(S.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1), 'epoch')
+    if scheduler == 'multistep':
         milestones = sorted({max(1, epochs // 2), max(2, 3 * epochs // 4)})
-        return S.SchedulerCallback(S.MultiStepLR(opt, milestones=milestones, gamma=0.1), 'epoch')
-    if name == 'exponential': return S.SchedulerCallback(S.ExponentialLR(opt, gamma=0.85), 'epoch')
-    if name == 'cosine': return S.SchedulerCallback(S.CosineAnnealingLR(opt, T_max=total), 'batch')
-    if name == 'warmup-cosine':
+        return S.SchedulerCallback(S.MultiStepLR(optimizer, milestones=milestones, gamma=0.1), 'epoch')
+    if scheduler == 'exponential': return S.SchedulerCallback(S.ExponentialLR(optimizer, gamma=0.85), 'epoch')
+    if scheduler == 'cosine': return S.SchedulerCallback(S.CosineAnnealingLR(optimizer, T_max=total), 'batch')
+    if scheduler == 'warmup-cosine':
         if epochs < 2: raise ValueError(f"scheduler: warmup-cosine warms up for one epoch and needs epochs >= 2, got {epochs}")
-        warmup = S.LinearLR(opt, start_factor=0.01, total_iters=steps_per_epoch)
-        cosine = S.CosineAnnealingLR(opt, T_max=total - steps_per_epoch)
-        return S.SchedulerCallback(S.SequentialLR(opt, [warmup, cosine], milestones=[steps_per_epoch]), 'batch')
-    if name == 'onecycle':
-        return S.SchedulerCallback(S.OneCycleLR(opt, max_lr=opt.param_groups[0]['lr'], total_steps=total,
-                                                cycle_momentum='betas' in opt.param_groups[0]), 'batch')
-    return S.SchedulerCallback(S.ReduceLROnPlateau(opt, mode='min', factor=0.5, patience=2), 'epoch')
+        warmup = S.LinearLR(optimizer, start_factor=0.01, total_iters=steps_per_epoch)
+        cosine = S.CosineAnnealingLR(optimizer, T_max=total - steps_per_epoch)
+        return S.SchedulerCallback(S.SequentialLR(optimizer, [warmup, cosine], milestones=[steps_per_epoch]), 'batch')
+    if scheduler == 'onecycle':
+        return S.SchedulerCallback(S.OneCycleLR(optimizer, max_lr=optimizer.param_groups[0]['lr'], total_steps=total,
+                                                cycle_momentum='betas' in optimizer.param_groups[0]), 'batch')
+    return S.SchedulerCallback(S.ReduceLROnPlateau(optimizer, mode='min', factor=0.5, patience=2), 'epoch')
 
 @dataclass
 class DigitsRun:
@@ -162,14 +203,11 @@ def prepare_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, ba
                    betas: tuple[float, float] | None = None, scheduler: str = 'none', dropout: float = 0.0,
                    early_stopping: int = 0, augment: bool = False) -> DigitsRun:
     "Check every option, then build the digits MLP of `backend` ('numpy' or 'torch'), its data, optimizer and callbacks."
-    from dlcourse.numpy.activations import ACTIVATIONS
     check_choice(backend, 'backend', BACKENDS)
     check_number(epochs, 'epochs', low=1, integer=True)
     check_number(lr, 'lr', low=0, low_inclusive=False)
     check_number(batch_size, 'batch_size', low=1, integer=True)
-    if not isinstance(hidden, (list, tuple)) or not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
-        raise ValueError(f"hidden: expected one or more positive layer sizes, got {hidden!r}")
-    check_choice(activation, 'activation', ACTIVATIONS)
+    hidden = _check_network(hidden, activation)
     check_number(seed, 'seed', low=0, integer=True)
     check_number(split_seed, 'split_seed', low=0, integer=True)
     if backend == 'numpy' and device not in (None, 'cpu'):
@@ -183,8 +221,8 @@ def prepare_digits(backend: str = 'numpy', epochs: int = 20, lr: float = 0.1, ba
     check_number(early_stopping, 'early_stopping', low=0, integer=True)
     check_bool(augment, 'augment')
     train_dl, valid_dl, test_dl = digit_loaders(digits_splits(split_seed, standardize=False, dtype=dtype), batch_size, seed, augment)
-    model, loss_func = _model_and_loss(backend, tuple(hidden), activation, dtype, device, dropout)
-    load_initial_state(model, initial_state(tuple(hidden), activation, dtype, seed, dropout))
+    model, loss_func = _model_and_loss(backend, hidden, activation, dtype, device, dropout)
+    load_initial_state(model, initial_state(hidden, activation, dtype, seed, dropout))
     opt = make_optimizer(backend, optimizer, model.parameters(), **options)
     cbs = [make_scheduler(scheduler, opt, epochs, len(train_dl))]
     if early_stopping:
@@ -232,20 +270,22 @@ def _time_epochs(learn: Learner, epochs: int) -> float:
     learn.fit(1)
     return float(np.median([learn.fit(1).epochs[-1]['seconds'] for _ in range(epochs)]))
 
-def bench_epoch(epochs: int = 5, batch_size: int = 32, hidden: Sequence[int] = (256,), dtype: str = 'float32',
+def bench_epoch(epochs: int = 5, batch_size: int = 32, hidden: Sequence[int] = (256,), dtype: Any = 'float32',
                 threads: int | None = None) -> dict:
     "Seconds per training epoch on the digits: NumPy backend, our PyTorch-from-ops backend, PyTorch built-ins (CPU)."
     import torch
     check_number(epochs, 'epochs', low=1, integer=True)
-    if threads is not None: torch.set_num_threads(check_number(threads, 'threads', low=1, integer=True))
+    check_number(batch_size, 'batch_size', low=1, integer=True)
+    hidden = _check_network(hidden, 'relu')
     dtype = resolve_dtype(dtype).name
+    if threads is not None: torch.set_num_threads(check_number(threads, 'threads', low=1, integer=True))
     data = digits_splits(SPLIT_SEED, dtype=dtype)
-    state = initial_state(tuple(hidden), 'relu', dtype, 0)
+    state = initial_state(hidden, 'relu', dtype, 0)
     times = {}
     for name in ('numpy', 'torch', 'torch_builtin'):
         if name == 'torch_builtin': model, loss_func, opt = _builtin_torch_setup(state, hidden, 0.1, dtype)
         else:
-            model, loss_func = _model_and_loss(name, tuple(hidden), 'relu', dtype, 'cpu')
+            model, loss_func = _model_and_loss(name, hidden, 'relu', dtype, 'cpu')
             load_initial_state(model, state)
             opt = make_optimizer(name, 'sgd', model.parameters(), lr=0.1)
         dl = DataLoader(ArrayDataset(data.X_train, data.y_train), batch_size=batch_size, shuffle=True, generator=0)
@@ -261,9 +301,9 @@ def bench_epoch(epochs: int = 5, batch_size: int = 32, hidden: Sequence[int] = (
 def digits_test_scores(epochs: int = 5, seed: int = 0, device: Any = 'cpu') -> tuple:
     "Train the digits MLP with `dlcourse train`'s defaults in PyTorch for `epochs`; return its test-split scores and labels."
     import torch
-    from dlcourse.core import resolve_device
     from dlcourse.torch import ACTIVATIONS, MLP, SGD, CrossEntropyLoss
     check_number(epochs, 'epochs', low=1, integer=True)
+    check_number(seed, 'seed', low=0, integer=True)
     device = resolve_device(device)
     hidden, activation, dtype = DEFAULTS['hidden'], DEFAULTS['activation'], DEFAULTS['dtype']
     data = digits_splits(SPLIT_SEED, dtype=dtype)
