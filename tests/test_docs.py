@@ -39,15 +39,27 @@ def site(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope='session')
+def pool():
+    "One spawned worker process that processes this test worker's notebooks, as nbdev's own pool does."
+    with docsite.processors(jobs=1) as executor: yield executor
+
+
+@pytest.fixture(scope='session')
+def browser(site):
+    "One headless Chromium for the pages this test worker checks (None when it cannot run here)."
+    if browser_missing(): yield None; return
+    shots = os.environ.get('DLCOURSE_SCREENSHOTS')
+    with docsite.Browser(site, Path(shots) if shots else None) as b: yield b
+
+
 @pytest.mark.parametrize('path', docsite.notebooks(), ids=lambda p: p.stem)
-def test_page(path, site):
-    report, = docsite.process_all([path], site / '_proc', jobs=1)
+def test_page(path, site, pool, browser):
+    report, = docsite.process_all([path], site / '_proc', pool=pool)
     assert report.ok, f"nbdev's doc processing of {path.name}:\n" + '\n'.join(report.problems())
     page, = docsite.render_site(site / '_proc', site, 'mathjax/tex-chtml-full.js', names=[path.name]).values()
-    missing = browser_missing()
-    if missing:
-        if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail(f"the browser check must run: {missing}")
-        pytest.skip(f"doc processing and HTML rendering passed; browser check skipped: {missing}")
-    shots = os.environ.get('DLCOURSE_SCREENSHOTS')
-    faults = docsite.browse(site, [page], Path(shots) if shots else None)[page]
+    if browser is None:
+        if os.environ.get('DLCOURSE_REQUIRE_BROWSER') == '1': pytest.fail(f"the browser check must run: {browser_missing()}")
+        pytest.skip(f"doc processing and HTML rendering passed; browser check skipped: {browser_missing()}")
+    faults = browser.faults(page)
     assert not faults, f"{page} in Chromium:\n" + '\n'.join(faults)

@@ -121,20 +121,26 @@ def process(src: Path, dest: Path | None = None) -> Report:
 
 
 def _process_in_root(src: Path, dest: Path | None) -> Report:
-    "`process` run from the project root, as `nbdev_docs` is (for a worker process)."
+    "`process` run from the project root, as `nbdev_docs` is (for a worker process that may have processed others)."
     os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
     os.environ.setdefault('MPLBACKEND', 'Agg')
+    if 'ipywidgets' in sys.modules: sys.modules['ipywidgets'].Widget.close_all()  # a page reports only its own widgets
     return process(src, dest)
 
 
-def process_all(paths: list[Path], dest_dir: Path | None = None, jobs: int = 2) -> list[Report]:
-    "Process `paths` in fresh worker processes (spawned, as nbdev does), writing to `dest_dir` when given."
+def processors(jobs: int = 2) -> ProcessPoolExecutor:
+    "Worker processes for `process_all`, spawned as nbdev spawns its own (each notebook gets a fresh shell in them)."
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context('spawn'))
+
+
+def process_all(paths: list[Path], dest_dir: Path | None = None, jobs: int = 2,
+                pool: ProcessPoolExecutor | None = None) -> list[Report]:
+    "Process `paths` in worker processes (`pool`, or `jobs` new ones), writing to `dest_dir` when given."
     if dest_dir is not None: dest_dir.mkdir(parents=True, exist_ok=True)
     dests = [dest_dir / p.name if dest_dir is not None else None for p in paths]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context('spawn'),
-                             max_tasks_per_child=1) as pool:
-        return list(pool.map(_process_in_root, paths, dests))
+    if pool is not None: return list(pool.map(_process_in_root, paths, dests))
+    with processors(jobs) as own: return list(own.map(_process_in_root, paths, dests))
 
 
 # ---------------------------------------------------------------- rendering
@@ -372,40 +378,53 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None: pass
 
 
+class Browser:
+    "Headless Chromium reading a built site from a local web server; `faults(page)` lists what a reader would see wrong."
+    def __init__(self, site: Path, screenshots: Path | None = None):
+        self.site, self.screenshots, self.console = Path(site), screenshots, []
+
+    def __enter__(self) -> Browser:
+        import threading
+        from playwright.sync_api import sync_playwright
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), partial(_QuietHandler, directory=str(self.site)))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.page = self.browser.new_page(viewport={'width': 1200, 'height': 900})
+        self.page.on('pageerror', lambda e: self.console.append(f"script error: {e}"))
+        self.page.on('console', lambda m: self.console.append(f"console {m.type}: {m.text} ({m.location.get('url', '')})")
+                     if m.type == 'error' else None)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.browser.close()
+        self.playwright.stop()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def faults(self, name: str) -> list[str]:
+        "Open page `name`, wait for MathJax, and return the faults a reader would see (screenshot it when asked)."
+        self.console.clear()
+        self.page.goto(self.base + name, wait_until='load')
+        probe = self.page.evaluate(PAGE_PROBE)
+        problems = list(self.console)
+        problems += [f"image did not load: {i['src']}" for i in probe['images'] if not i['loaded']]
+        problems += [f"image without alt text: {i['src']}" for i in probe['images'] if not i['alt'].strip()]
+        problems += [f"MathJax error: {e}" for e in probe['mathErrors']]
+        if probe['hasMath'] and not probe['formulas']: problems.append("maths on the page but MathJax rendered none")
+        if probe['errorOutputs']: problems.append(f"{probe['errorOutputs']} error outputs (tracebacks) shown")
+        if 'Traceback (most recent call last)' in probe['text']: problems.append("a traceback is shown")
+        problems += [f"raw widget repr shown: {m.group(0)}" for m in WIDGET_REPR.finditer(probe['text'])]
+        if self.screenshots is not None:
+            self.screenshots.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(self.screenshots / f"{Path(name).stem}.png"), full_page=True)
+        return problems
+
+
 def browse(site: Path, pages: list[str], screenshots: Path | None = None) -> dict[str, list[str]]:
     "Open each page of the built `site` in headless Chromium; return {page: the faults a reader would see}."
-    from playwright.sync_api import sync_playwright
-    handler = partial(_QuietHandler, directory=str(site))
-    faults = {}
-    with http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler) as server:
-        import threading
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_address[1]}/"
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={'width': 1200, 'height': 900})
-            console = []
-            page.on('pageerror', lambda e: console.append(f"script error: {e}"))
-            page.on('console', lambda m: console.append(f"console {m.type}: {m.text}") if m.type == 'error' else None)
-            for name in pages:
-                console.clear()
-                page.goto(base + name, wait_until='load')
-                probe = page.evaluate(PAGE_PROBE)
-                problems = list(console)
-                problems += [f"image did not load: {i['src']}" for i in probe['images'] if not i['loaded']]
-                problems += [f"image without alt text: {i['src']}" for i in probe['images'] if not i['alt'].strip()]
-                problems += [f"MathJax error: {e}" for e in probe['mathErrors']]
-                if probe['hasMath'] and not probe['formulas']: problems.append("maths on the page but MathJax rendered none")
-                if probe['errorOutputs']: problems.append(f"{probe['errorOutputs']} error outputs (tracebacks) shown")
-                if 'Traceback (most recent call last)' in probe['text']: problems.append("a traceback is shown")
-                problems += [f"raw widget repr shown: {m.group(0)}" for m in WIDGET_REPR.finditer(probe['text'])]
-                faults[name] = problems
-                if screenshots is not None:
-                    screenshots.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(screenshots / f"{Path(name).stem}.png"), full_page=True)
-            browser.close()
-        server.shutdown()
-    return faults
+    with Browser(site, screenshots) as browser: return {name: browser.faults(name) for name in pages}
 
 
 # ---------------------------------------------------------------- command line
