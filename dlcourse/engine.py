@@ -5,17 +5,44 @@
 # %% ../nbs/40a_backprop_engine.ipynb #96b407c5
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 
-from .core import check_array, describe, torch_dtype
+from .core import check_array, check_bool, check_number, describe, resolve_device, torch_dtype
 
 # %% auto #0
 __all__ = ['EXPRESSIONS', 'Value', 'topological_order', 'graph_depths', 'graph_layout', 'draw_dag', 'draw_graph',
            'compare_with_torch', 'as_values', 'data_of', 'grad_of']
+
+# %% ../nbs/40a_backprop_engine.ipynb #511e9801
+def check_callable(value: Any, name: str, optional: bool = False) -> Any:
+    "`value` if it is callable (or None, when `optional`); a TypeError naming `name` otherwise."
+    if callable(value) or (optional and value is None): return value
+    raise TypeError(f"{name}: expected a function{' or None' if optional else ''}, got {describe(value)}")
+
+def check_str(value: Any, name: str) -> str:
+    "`value` if it is a str; a TypeError naming `name` otherwise."
+    if not isinstance(value, str): raise TypeError(f"{name}: expected a str, got {describe(value)}")
+    return value
+
+def check_axes(ax: Any, name: str = 'ax') -> Any:
+    "`ax` if it is None or a matplotlib Axes to draw into; a TypeError naming `name` otherwise."
+    if ax is None: return ax
+    from matplotlib.axes import Axes
+    if not isinstance(ax, Axes): raise TypeError(f"{name}: expected a matplotlib Axes or None, got {describe(ax)}")
+    return ax
+
+def check_numbers(values: Any, name: str, length: int | None = None, **bounds) -> np.ndarray:
+    "A list, tuple or 1-D array of numbers, each checked by `check_number(..., **bounds)`, as an array; errors name `name`."
+    if isinstance(values, np.ndarray): values = check_array(values, name, ndim=1, kind='number', allow_tensor=False).tolist()
+    elif not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name}: expected a list, tuple or 1-D array of numbers, got {describe(values)}")
+    if length is not None and len(values) != length: raise ValueError(f"{name}: expected {length} numbers, got {len(values)}")
+    return np.array([check_number(v, f"{name}[{k}]", **bounds) for k, v in enumerate(values)])
 
 # %% ../nbs/40a_backprop_engine.ipynb #71aa1076
 def _check_real(x: Any, what: str) -> float:
@@ -27,10 +54,7 @@ def _check_real(x: Any, what: str) -> float:
 class Value:
     "A scalar that remembers the operation that produced it, so `backward()` can apply the chain rule."
     def __init__(self, data: float, label: str = ''):
-        data = _check_real(data, 'data')
-        if math.isnan(data): raise ValueError("data: expected a real number, got NaN")
-        if not isinstance(label, str): raise TypeError(f"label: expected a str, got {describe(label)}")
-        self.data, self.grad, self.label = data, 0.0, label
+        self.data, self.grad, self.label = float(check_number(data, 'data')), 0.0, check_str(label, 'label')
         self.op, self.children, self.local_grads = '', (), ()
 
     @classmethod
@@ -120,7 +144,9 @@ def topological_order(root: Any, inputs: Callable[[Any], Sequence] | None = None
     "Every node `root` depends on, each after all of its `inputs` (leaves first, `root` last); a Value's inputs are its children."
     if inputs is None:
         if not isinstance(root, Value): raise TypeError(f"root: expected a Value, got {describe(root)}")
-        inputs = lambda v: v.children
+        inputs = _children
+    else: inputs = _checked_inputs(check_callable(inputs, 'inputs'))
+    _check_hashable(root, 'root')
     order, seen, stack = [], set(), [(root, False)]
     while stack:
         node, inputs_done = stack.pop()
@@ -131,10 +157,27 @@ def topological_order(root: Any, inputs: Callable[[Any], Sequence] | None = None
         stack.extend((c, False) for c in reversed(inputs(node)) if c not in seen)
     return order
 
+def _children(v: Value) -> tuple: return v.children
+
+def _check_hashable(node: Any, name: str) -> None:
+    "A graph node must be hashable: it is kept in sets and used as a dict key."
+    try: hash(node)
+    except TypeError: raise TypeError(f"{name}: expected hashable graph nodes, got {describe(node)}") from None
+
+def _checked_inputs(inputs: Callable) -> Callable:
+    "`inputs` that raises a clear error when it returns anything but a list or tuple of hashable nodes."
+    def checked(node):
+        found = inputs(node)
+        if not isinstance(found, (list, tuple)):
+            raise TypeError(f"inputs: expected a function returning a list or tuple of nodes, got {describe(found)} for {node!r}")
+        for i in found: _check_hashable(i, 'inputs')
+        return found
+    return checked
+
 # %% ../nbs/40a_backprop_engine.ipynb #d980b591
 def _backward(self, grad: float = 1.0) -> None:
     "Add d(self)/d(v) * `grad` to `v.grad` for every Value `v` this one depends on."
-    grad = _check_real(grad, 'grad')
+    grad = float(check_number(grad, 'grad'))
     order = topological_order(self)
     for node in order:
         if node.children: node.grad = 0.0
@@ -146,40 +189,66 @@ def _backward(self, grad: float = 1.0) -> None:
 Value.backward = _backward
 
 # %% ../nbs/40a_backprop_engine.ipynb #e2f72073
+def _graph_inputs(nodes: Sequence[Hashable], inputs: Callable[[Any], Sequence[Hashable]]) -> dict:
+    "The inputs of each node, checked: `nodes` a list or tuple of distinct hashable nodes, each after all of its inputs."
+    if not isinstance(nodes, (list, tuple)):
+        raise TypeError(f"nodes: expected a list or tuple of graph nodes in topological order, got {describe(nodes)}")
+    inputs = _checked_inputs(check_callable(inputs, 'inputs'))
+    ins_of: dict = {}
+    for node in nodes:
+        _check_hashable(node, 'nodes')
+        if node in ins_of: raise ValueError(f"nodes: {node!r} appears more than once")
+        ins_of[node] = list(inputs(node))
+        later = next((i for i in ins_of[node] if i not in ins_of), None)
+        if later is not None:
+            raise ValueError(f"nodes: expected a topological order (every node after its inputs), but {node!r} "
+                             f"comes before its input {later!r}")
+    return ins_of
+
+def _depths(ins_of: dict) -> dict:
+    "Column of each node of a checked graph `{node: inputs}` (in topological order)."
+    depth: dict = {}
+    for node, ins in ins_of.items(): depth[node] = 1 + max(depth[i] for i in ins) if ins else 0
+    first_use = {}
+    for node, ins in ins_of.items():
+        for i in ins: first_use[i] = min(first_use.get(i, depth[node]), depth[node])
+    return {n: first_use.get(n, 1) - 1 if not ins_of[n] else d for n, d in depth.items()}
+
 def graph_depths(nodes: Sequence[Hashable], inputs: Callable[[Any], Sequence[Hashable]]) -> dict:
     "Column of each node (`nodes` in topological order): 1 + its deepest input; a leaf sits just before its first user."
-    depth = {}
-    for node in nodes:
-        ins = inputs(node)
-        depth[node] = 1 + max(depth[i] for i in ins) if ins else 0
-    first_use = {}
-    for node in nodes:
-        for i in inputs(node): first_use[i] = min(first_use.get(i, depth[node]), depth[node])
-    return {n: first_use.get(n, 1) - 1 if not inputs(n) else d for n, d in depth.items()}
+    return _depths(_graph_inputs(nodes, inputs))
+
+def _layout(ins_of: dict) -> dict:
+    "(x, y) of each node of a checked graph: x its depth, y its place in its column."
+    depth = _depths(ins_of)
+    columns: dict[int, list] = {}
+    for node in ins_of: columns.setdefault(depth[node], []).append(node)
+    return {node: (float(d), (len(column) - 1) / 2 - k) for d, column in columns.items() for k, node in enumerate(column)}
 
 def graph_layout(nodes: Sequence[Hashable], inputs: Callable[[Any], Sequence[Hashable]]) -> dict:
     "(x, y) of each node: x its depth; within a column, nodes keep their topological (depth-first) order, top to bottom."
-    depth = graph_depths(nodes, inputs)
-    columns: dict[int, list] = {}
-    for node in nodes: columns.setdefault(depth[node], []).append(node)
-    return {node: (float(d), (len(column) - 1) / 2 - k) for d, column in columns.items() for k, node in enumerate(column)}
+    return _layout(_graph_inputs(nodes, inputs))
 
 def draw_dag(nodes: Sequence[Hashable], inputs: Callable[[Any], Sequence[Hashable]], text: Callable[[Any], str],
              color: Callable[[Any], Any] | None = None, edge_label: Callable[[Any, int], str] | None = None,
-             ax: Any = None, fontsize: float = 8):
+             ax: Any = None, fontsize: float = 8.0):
     "Draw a graph left to right by depth: a box with `text(node)` per node, an arrow from each input to its user."
+    ins_of = _graph_inputs(nodes, inputs)
+    if not ins_of: raise ValueError("nodes: expected at least one node to draw")
+    check_callable(text, 'text'); check_callable(color, 'color', optional=True)
+    check_callable(edge_label, 'edge_label', optional=True); check_axes(ax)
+    check_number(fontsize, 'fontsize', low=2)
     import matplotlib.pyplot as plt
-    pos = graph_layout(nodes, inputs)
+    pos = _layout(ins_of)
     n_cols = 1 + max(x for x, _ in pos.values())
     n_rows = max(sum(1 for x, _ in pos.values() if x == c) for c in range(int(n_cols)))
-    if ax is None: _, ax = plt.subplots(figsize=(min(2.1 * n_cols, 24), min(0.5 + 0.75 * n_rows, 24)))
+    if ax is None: _, ax = plt.subplots(figsize=(min(2.1 * n_cols, 8.5), min(0.5 + 0.75 * n_rows, 12)))
     boxes = {}
     for node in nodes:
         face = color(node) if color is not None else 'whitesmoke'
         boxes[node] = ax.text(*pos[node], text(node), ha='center', va='center', fontsize=fontsize, zorder=3,
                               bbox=dict(boxstyle='round,pad=0.3', facecolor=face, edgecolor='0.3'))
-    for node in nodes:
-        ins = list(inputs(node))
+    for node, ins in ins_of.items():
         for k, i in enumerate(ins):
             repeat, times = ins[:k].count(i), ins.count(i)     # an input used twice gets two bent arrows
             bend = 0.0 if times == 1 else 0.5 * (repeat - (times - 1) / 2)
@@ -188,7 +257,7 @@ def draw_dag(nodes: Sequence[Hashable], inputs: Callable[[Any], Sequence[Hashabl
                                         connectionstyle=f"arc3,rad={bend}"))
             if edge_label is not None:
                 (x0, y0), (x1, y1) = pos[i], pos[node]
-                ax.text(x0 + 0.6 * (x1 - x0), y0 + 0.6 * (y1 - y0) - 0.45 * bend * (x1 - x0), edge_label(node, k),
+                ax.text(x0 + 0.5 * (x1 - x0), y0 + 0.5 * (y1 - y0) - 0.45 * bend * (x1 - x0), edge_label(node, k),
                         fontsize=fontsize - 1.5, color='0.25', ha='center', va='center', zorder=4,
                         bbox=dict(boxstyle='square,pad=0.05', facecolor='white', edgecolor='none', alpha=0.8))
     ys = [y for _, y in pos.values()]
@@ -203,15 +272,20 @@ def _value_text(v: Value, fmt: str) -> str:
     return f"{head}\ndata {v.data:{fmt}}\ngrad {v.grad:{fmt}}"
 
 def draw_graph(root: Value, ax: Any = None, show_local: bool = True, color_by_grad: bool = True,
-               fmt: str = '.4g', fontsize: float = 8):
+               fmt: str = '.4g', fontsize: float = 8.0):
     "Draw the computational graph of `root` with matplotlib: data and grad in each node, local derivatives on the arrows."
+    if not isinstance(root, Value): raise TypeError(f"root: expected a Value, got {describe(root)}")
+    check_axes(ax); check_bool(show_local, 'show_local'); check_bool(color_by_grad, 'color_by_grad')
+    try: format(1.0, check_str(fmt, 'fmt'))
+    except ValueError: raise ValueError(f"fmt: expected a format spec for floats such as '.4g', got {fmt!r}") from None
+    check_number(fontsize, 'fontsize', low=2)
     from matplotlib import colormaps, colors
     nodes = topological_order(root)
     scale = max((abs(v.grad) for v in nodes), default=0.0) or 1.0
     norm, cmap = colors.Normalize(-scale, scale), colormaps['coolwarm']
     colour = (lambda v: cmap(0.15 + 0.7 * norm(v.grad))) if color_by_grad else None
     local = (lambda v, k: f"{v.local_grads[k]:{fmt}}") if show_local else None
-    return draw_dag(nodes, lambda v: v.children, lambda v: _value_text(v, fmt), colour, local, ax, fontsize)
+    return draw_dag(nodes, _children, lambda v: _value_text(v, fmt), colour, local, ax, fontsize)
 
 # %% ../nbs/40a_backprop_engine.ipynb #be4b50b9
 EXPRESSIONS: dict[str, Callable] = {
@@ -229,9 +303,16 @@ EXPRESSIONS: dict[str, Callable] = {
 def compare_with_torch(expression: Callable, inputs: Sequence[float], device: Any = 'cpu', dtype: Any = 'float64') -> dict:
     "Output and input gradients of `expression` computed by the Value engine and by PyTorch autograd in `dtype` on `device`."
     import torch
+    check_callable(expression, 'expression')
+    inputs = check_numbers(inputs, 'inputs').astype(np.float64)
+    try: inspect.signature(expression).bind(*inputs)
+    except TypeError: raise ValueError(f"inputs: expression takes other arguments than the {len(inputs)} inputs given") from None
+    device, dtype = resolve_device(device), torch_dtype(dtype)
     values = [Value(x) for x in inputs]
-    out = expression(*values); out.backward()
-    tensors = [torch.tensor(float(x), dtype=torch_dtype(dtype), device=device, requires_grad=True) for x in inputs]
+    out = expression(*values)
+    if not isinstance(out, Value): raise TypeError(f"expression: expected a function of Values returning a Value, got {describe(out)}")
+    out.backward()
+    tensors = [torch.tensor(float(x), dtype=dtype, device=device, requires_grad=True) for x in inputs]
     t_out = expression(*tensors); t_out.backward()
     return dict(value=out.data, torch_value=t_out.item(), grads=[v.grad for v in values],
                 torch_grads=[t.grad.item() if t.grad is not None else 0.0 for t in tensors])   # None: input unused
@@ -240,6 +321,7 @@ def compare_with_torch(expression: Callable, inputs: Sequence[float], device: An
 def as_values(array: np.ndarray, name: str = 'x') -> np.ndarray:
     "An object array of fresh `Value` leaves holding the entries of `array`, labelled like `name[i,j]`."
     array = check_array(array, 'array', kind='number', allow_tensor=False).astype(np.float64)
+    check_str(name, 'name')
     out = np.empty(array.shape, dtype=object)
     for idx in np.ndindex(array.shape): out[idx] = Value(array[idx], f"{name}[{','.join(map(str, idx))}]")
     return out

@@ -114,7 +114,7 @@ def test_topological_order_with_custom_inputs():
 
 @pytest.mark.parametrize('bad', ['3', None, [1.0], 1 + 2j, True, np.bool_(True), np.array(1.0), torch.tensor(1.0)])
 def test_value_rejects_non_numbers(bad):
-    with pytest.raises(TypeError, match='data: expected a Value or a real number'): Value(bad)
+    with pytest.raises(TypeError, match='data: expected a real number'): Value(bad)
 
 def test_value_rejects_nan_and_bad_label():
     with pytest.raises(ValueError, match='NaN'): Value(float('nan'))
@@ -147,6 +147,53 @@ def test_math_errors_are_clear():
     with pytest.raises(TypeError, match='exponent of'): Value(2.0) ** '2'
     with pytest.raises(TypeError, match='grad'): Value(2.0).backward('1')
     with pytest.raises(TypeError, match='root: expected a Value'): topological_order(2.0)
+
+def test_value_rejects_infinite_data_and_grad():
+    with pytest.raises(ValueError, match='data: expected a finite number'): Value(float('inf'))
+    with pytest.raises(ValueError, match='grad: expected a real number, got NaN'): Value(1.0).backward(float('nan'))
+    with pytest.raises(ValueError, match='grad: expected a finite number'): Value(1.0).backward(float('-inf'))
+
+def test_graph_helpers_check_the_graph():
+    graph = {'a': [], 'b': ['a'], 'c': ['a', 'b']}
+    with pytest.raises(TypeError, match='nodes: expected a list or tuple'): graph_depths('abc', graph.__getitem__)
+    with pytest.raises(TypeError, match='inputs: expected a function'): graph_depths(['a'], 3)
+    with pytest.raises(ValueError, match="topological order.*'c' comes before its input 'a'"):
+        graph_depths(['c', 'b', 'a'], graph.__getitem__)
+    with pytest.raises(ValueError, match="'a' appears more than once"): graph_layout(['a', 'a'], graph.__getitem__)
+    with pytest.raises(TypeError, match='inputs: expected a function returning a list or tuple'): graph_depths(['a'], len)
+    with pytest.raises(TypeError, match='nodes: expected hashable'): graph_depths([['a']], lambda n: [])
+    with pytest.raises(TypeError, match='inputs: expected a function'): topological_order('c', object())
+    with pytest.raises(TypeError, match='root: expected hashable'): topological_order(['c'], lambda n: [])
+    assert graph_depths([], graph.__getitem__) == {}
+
+def test_drawing_checks_its_arguments():
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    plt.close('all')
+    graph = {'a': [], 'b': ['a']}
+    with pytest.raises(ValueError, match='nodes: expected at least one node'): draw_dag([], graph.__getitem__, str)
+    with pytest.raises(TypeError, match='text: expected a function'): draw_dag(['a', 'b'], graph.__getitem__, 'x')
+    with pytest.raises(TypeError, match='color: expected a function or None'): draw_dag(['a', 'b'], graph.__getitem__, str, color=3)
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): draw_dag(['a', 'b'], graph.__getitem__, str, ax=3)
+    out = Value(2.0) * Value(3.0)
+    with pytest.raises(ValueError, match="fmt: expected a format spec"): draw_graph(out, fmt='.4q')
+    with pytest.raises(TypeError, match='show_local: expected True or False'): draw_graph(out, show_local='no')
+    with pytest.raises(ValueError, match='fontsize'): draw_graph(out, fontsize=0)
+    assert plt.get_fignums() == []                                         # nothing drawn before the checks
+    fig_width = draw_graph(out).figure.get_size_inches()[0]
+    assert fig_width <= 8.5                                                # fits the page's column
+    plt.close('all')
+
+def test_compare_with_torch_checks_its_arguments():
+    with pytest.raises(TypeError, match='expression: expected a function'): compare_with_torch(3, [1.0])
+    with pytest.raises(ValueError, match='inputs: expression takes other arguments than the 1 inputs'):
+        compare_with_torch(lambda a, b: a * b, [1.0])
+    with pytest.raises(TypeError, match=r'inputs\[1\]: expected a real number'): compare_with_torch(lambda a, b: a * b, [1.0, 'x'])
+    with pytest.raises(TypeError, match='expression: expected a function of Values returning a Value'):
+        compare_with_torch(lambda a: 3, [1.0])
+    with pytest.raises(ValueError, match='device'): compare_with_torch(lambda a: a * a, [1.0], device='bogus')
+    with pytest.raises(ValueError, match='dtype'): compare_with_torch(lambda a: a * a, [1.0], dtype='float16')
+    with pytest.raises(TypeError, match='name: expected a str'): as_values(np.ones(2), name=3)
 
 def test_negative_base_with_integer_power_is_fine():
     v = Value(-2.0); out = v ** 3; out.backward()
@@ -245,7 +292,9 @@ def test_neuron_output_and_bad_input():
     with pytest.raises(ValueError, match='one weight per input'): neuron([1.0], [1.0, 2.0], 0.0)
     with pytest.raises(ValueError, match='one weight per input'): neuron([], [], 0.0)
     with pytest.raises(ValueError, match='activation'): neuron([1.0], [1.0], 0.0, 'gelu')
-    with pytest.raises(TypeError, match='data'): neuron(['a'], [1.0], 0.0)
+    with pytest.raises(TypeError, match=r'x\[0\]: expected a real number'): neuron(['a'], [1.0], 0.0)
+    with pytest.raises(ValueError, match='b: expected a real number, got NaN'): neuron([1.0], [1.0], float('nan'))
+    with pytest.raises(TypeError, match='n: expected a real number'): activation_slope('0', 'tanh')
     with pytest.raises(ValueError, match='activation'): activation_slope(0.0, 'elu')
 
 def test_saturated_and_dead_neurons_from_the_static_figure():
@@ -263,7 +312,8 @@ def test_bias_sweep_returns_what_it_claims():
     np.testing.assert_allclose(sweep['w1'], 1.5 * sweep['b'], rtol=1e-14)       # dL/dw1 = x1 f'(n), dL/db = f'(n)
     assert bias_sweep()['bias'].shape == (121,)
     with pytest.raises(ValueError, match='biases: expected at least one value'): bias_sweep(biases=[])
-    with pytest.raises(ValueError, match='biases'): bias_sweep(biases=[[0.0]])
+    with pytest.raises(TypeError, match=r'biases\[0\]'): bias_sweep(biases=[[0.0]])
+    with pytest.raises(ValueError, match='x, w: expected one weight per input'): bias_sweep(x=(1.0,))
 
 def test_gradient_cost_returns_what_it_claims():
     cost = gradient_cost(3, batch_size=16, repeats=2)
@@ -283,6 +333,13 @@ def test_plots_and_widget():
     assert len(fig.axes) == 2 and "relu: slope f'(n)" in fig.axes[1].get_title()
     assert len(plot_neuron_grid().axes) == 2 * len(NEURON_SETTINGS)
     with pytest.raises(ValueError, match='settings'): plot_neuron_grid([])
+    with pytest.raises(ValueError, match=r"settings\[0\]: unknown arguments \['bogus'\]"): plot_neuron_grid([{'bogus': 1.0}])
+    with pytest.raises(TypeError, match=r"settings\[1\]: x1: expected a real number"): plot_neuron_grid([{}, {'x1': 'x'}])
+    with pytest.raises(TypeError, match='x1: expected a real number'): plot_neuron(x1='2')
+    with pytest.raises(TypeError, match='axes: expected a pair'): plot_neuron(axes=[1, 2, 3])
+    with pytest.raises(TypeError, match='axes: expected a matplotlib Axes'): plot_neuron(axes=[1, 2])
+    with pytest.raises(TypeError, match=r'widths\[0\]: expected an integer'): plot_gradient_cost(widths=(1.5,))
+    assert max(f.get_size_inches()[0] for f in map(plt.figure, plt.get_fignums())) <= 8.5    # every figure fits the column
     assert len(plot_bias_sweep().axes) == len(ACTIVATION_NAMES)
     assert len(plot_gradient_cost(widths=(1, 2), batch_size=8).axes[0].lines) == 3
     plt.close('all')

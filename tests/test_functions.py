@@ -149,6 +149,49 @@ def test_bad_input(call, error, message):
     with pytest.raises(error) as e: call()
     assert message in str(e.value)
 
+def test_relu_keeps_nan_in_forward_and_backward_like_torch():
+    z = torch.tensor([float('nan'), -1.0, 0.0, 2.0, -0.0], **f64, requires_grad=True)
+    ref = z.detach().clone().requires_grad_()
+    for grad in (torch.ones(5, **f64), torch.full((5,), float('nan'), **f64)):
+        z.grad = ref.grad = None
+        out, want = relu(z), torch.relu(ref)
+        out.backward(grad); want.backward(grad)
+        torch.testing.assert_close(out, want, equal_nan=True, rtol=0, atol=0)
+        torch.testing.assert_close(z.grad, ref.grad, equal_nan=True, rtol=0, atol=0)
+    assert torch.isnan(relu(z)[0]) and z.grad[1] == 0          # NaN kept; a NaN gradient does not leak where z <= 0
+
+def test_a_nan_input_gives_a_nan_loss_through_the_manual_mlp():
+    model, x = ManualMLP(3, [4, 2], dtype=torch.float64), torch.ones(2, 3, **f64)
+    x[0, 0] = float('nan')
+    loss = cross_entropy(model(x), torch.tensor([0, 1]))
+    assert torch.isnan(loss)
+
+def test_jacobian_helpers_check_their_arguments():
+    x = leaf(2, 3)
+    with pytest.raises(TypeError, match='fn: expected a function'): numerical_jacobians(3, (x,))
+    with pytest.raises(TypeError, match='inputs: expected a tuple'): analytical_jacobians(relu, x)
+    with pytest.raises(ValueError, match='inputs: expected at least one tensor that requires grad'):
+        numerical_jacobians(relu, (x.detach(),))
+    with pytest.raises(ValueError, match='h: expected a value > 0'): numerical_jacobians(relu, (x,), h=0.0)
+    with pytest.raises(TypeError, match='fn: expected a function returning a tensor'): analytical_jacobians(lambda t: 1.0, (x,))
+    with pytest.raises(TypeError, match='inputs: gradcheck needs float64'):
+        gradcheck_comparison('c', 'l', relu, (torch.ones(3, requires_grad=True),))
+    with pytest.raises(TypeError, match='label: expected a str'): gradcheck_comparison('c', 3, relu, (x,))
+
+def test_gradcheck_cases_check_their_arguments_before_drawing_anything():
+    assert isinstance(gradcheck_cases(0), list)                                  # a seed works like a Generator
+    with pytest.raises(TypeError, match='rng'): gradcheck_cases('x')
+    with pytest.raises(ValueError, match='device'): gradcheck_cases(np.random.default_rng(0), 'bogus')
+
+def test_draw_autograd_graph_checks_its_arguments():
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    loss = cross_entropy(ManualMLP(3, [4, 2], dtype=torch.float64)(torch.ones(2, 3, **f64)), torch.tensor([0, 1]))
+    with pytest.raises(TypeError, match='params: expected a dict of names to tensors'): draw_autograd_graph(loss, {'w': 3})
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): draw_autograd_graph(loss, ax=object())
+    with pytest.raises(ValueError, match='fontsize'): draw_autograd_graph(loss, fontsize=0)
+    plt.close('all')
+
 def test_nan_passes_through_like_the_builtins():
     x = torch.tensor([[float('nan'), 1.0]], **f64)
     assert torch.isnan(linear(x, torch.ones(1, 2, **f64))).all()
@@ -226,10 +269,13 @@ def test_manual_mlp_trains_like_autograd():
 
 # ---------------------------------------------------------------- the registry
 
-def test_lesson_40_concepts_are_registered():
-    names = {c.name for c in concepts() if c.lesson == '40'}
-    assert names == {'LinearFunction', 'ReLUFunction', 'ManualMLP', 'CrossEntropyFunction', 'MSEFunction',
-                     'autograd.gradcheck', 'engine.Value'}
+def test_lesson_4_concepts_are_registered_under_the_page_that_shows_them():
+    lessons = {c.name: c.lesson for c in concepts() if c.lesson in ('4a', '4b')}
+    assert lessons == {'LinearFunction': '4b', 'ReLUFunction': '4b', 'ManualMLP': '4b', 'CrossEntropyFunction': '4b',
+                       'MSEFunction': '4b', 'autograd.gradcheck': '4b', 'engine.Value': '4a'}
+    names = {c.name: (c.numpy, c.torch, c.builtin) for c in concepts()}
+    assert names['ReLUFunction'] == ('dlcourse.numpy.ReLU', 'dlcourse.torch.functions.ManualReLU', 'torch.nn.ReLU')
+    assert names['autograd.gradcheck'][2] == 'torch.autograd.gradcheck'
 
 @pytest.mark.parametrize('dtype', ['float64', 'float32'])
 def test_custom_concepts_pass(dtype):

@@ -335,13 +335,122 @@ def test_bad_hyperparameters(backend, kwargs, error, message):
     ([{'params': [W]}, {'params': [W]}], ValueError, r'param_groups\[1\]: a Parameter is already in another parameter group'),
     ([{'params': [W], 'learning_rate': 0.1}], ValueError, r"unknown option\(s\) \['learning_rate'\]"),
     ([{'lr': 0.1}], ValueError, "expected a 'params' entry"),
-    ([{'params': [W]}, [W]], TypeError, r"param_groups\[1\]: expected a dict"),
+    ([{'params': [W]}, [W]], TypeError, r"params\[1\]: expected a dict \(a parameter group"),
     ([('w', W), W], ValueError, 'all parameters with names'),
     ([{'params': [W], 'lr': -1.0}], ValueError, r"param_groups\[0\]\['lr'\]: expected a value >= 0"),
 ])
 def test_bad_params(params, error, message):
     with pytest.raises(error, match=message):
         SGD(params, lr=0.1)
+
+
+@pytest.mark.parametrize('params, error, message', [
+    (3, TypeError, 'params: expected an iterable of tensors, got int 3'),
+    (None, TypeError, 'params: expected an iterable of tensors, got NoneType'),
+    (torch.zeros(3), TypeError, 'params: expected an iterable of tensors, got Tensor'),
+    (torch.nn.Linear(2, 2), TypeError, r'got the module Linear itself'),
+    (torch.nn.Sequential(torch.nn.Linear(2, 2)), TypeError, r'got the module Sequential itself'),
+    ({'params': []}, TypeError, 'params: expected an iterable of tensors, got dict'),
+    ([{'lr': 0.1}], ValueError, r"param_group: expected a 'params' entry \(for param_groups\[0\]\)"),
+    ([torch.ones(2, requires_grad=True) * 2], ValueError, r'params\[0\]: expected a leaf tensor'),
+    ([np.zeros(2)], TypeError, r'params\[0\]: expected a torch tensor, got ndarray'),
+    ([('w', torch.nn.Parameter(torch.zeros(2)), 3)], TypeError, r"params\[0\]: expected a \(name, tensor\) pair"),
+    ([], ValueError, 'empty parameter list'),
+])
+def test_torch_optimizers_follow_torch_optims_rules_with_clear_errors(params, error, message):
+    from dlcourse.torch.adaptive import Adam
+    for opt_class in (TorchSGD, Adam):
+        with pytest.raises(error, match=message):
+            opt_class(params, lr=0.1)
+
+
+def test_torch_optimizers_accept_what_torch_optim_accepts():
+    w, b = torch.nn.Parameter(torch.zeros(2, 3)), torch.nn.Parameter(torch.zeros(2))
+    assert TorchSGD(iter([w, b]), lr=0.1).param_groups[0]['params'] == [w, b]           # a generator, read once
+    assert TorchSGD([{'params': w}, {'params': (b,), 'lr': 0.2}], lr=0.1).param_groups[1]['lr'] == 0.2
+    opt = TorchSGD([('weight', w), ('bias', b)], lr=0.1)
+    assert opt.param_groups[0]['param_names'] == ['weight', 'bias']
+    ours, theirs = (o.state_dict()['param_groups'][0] for o in (opt, torch.optim.SGD([('weight', w), ('bias', b)], lr=0.1)))
+    assert (ours['param_names'], ours['params']) == (theirs['param_names'], theirs['params'])
+    with pytest.raises(ValueError, match=r'param_groups\[1\]: a tensor is already in another parameter group'):
+        TorchSGD([{'params': [w]}, {'params': [w]}], lr=0.1)
+    with pytest.raises(TypeError, match=r"param_group: expected a dict with a 'params' entry"):
+        TorchSGD([w], lr=0.1).add_param_group([b])
+
+
+@pytest.mark.parametrize('backend', ['numpy', 'torch'])
+def test_step_checks_the_closure(backend):
+    opt = SGD([Parameter(np.zeros(2))], lr=0.1) if backend == 'numpy' else TorchSGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    with pytest.raises(TypeError, match='closure: expected a function'): opt.step(3)
+    assert opt.step(lambda: 1.5) == 1.5
+
+
+def test_numpy_step_checks_every_gradient_before_any_parameter_moves():
+    from dlcourse.numpy.adaptive import Adam
+    for opt_class in (SGD, Adam):
+        good, bad = Parameter(np.ones(2)), Parameter(np.ones((2, 3)))
+        good.grad, bad.grad = np.ones(2), np.ones(3)          # the bias's gradient on the weight
+        opt = opt_class([good, bad], lr=0.1)
+        with pytest.raises(ValueError, match=r"param_groups\[0\]\['params'\]\[1\]\.grad: expected a floating array of shape \(2, 3\)"):
+            opt.step()
+        assert good.data.tolist() == [1.0, 1.0] and bad.data.tolist() == [[1.0] * 3] * 2
+        bad.grad = np.ones((2, 3), dtype=int)
+        with pytest.raises(ValueError, match='floating array'): opt.step()
+    p = Parameter(np.ones(2))
+    def closure():                                           # a closure that computes a misshaped gradient
+        p.grad = np.ones(3)
+        return 0.0
+    with pytest.raises(ValueError, match=r"\.grad: expected a floating array of shape \(2,\)"): SGD([p], lr=0.1).step(closure)
+    assert p.data.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize('backend', ['numpy', 'torch'])
+def test_load_state_dict_checks_its_layout(backend):
+    if backend == 'numpy': opt = SGD([Parameter(np.zeros(2))], lr=0.1, momentum=0.9)
+    else: opt = TorchSGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1, momentum=0.9)
+    for bad in ({'state': {}}, {'state': {}, 'param_groups': 3}, {'state': [], 'param_groups': []},
+                {'state': {}, 'param_groups': [{'lr': 0.1}]}, {'state': {0: 3}, 'param_groups': [{'params': [0]}]}):
+        with pytest.raises(TypeError, match='state_dict'): opt.load_state_dict(bad)
+    with pytest.raises(ValueError, match='has 2 parameter groups'):
+        opt.load_state_dict({'state': {}, 'param_groups': [{'params': [0]}, {'params': [1]}]})
+
+
+def test_check_functions_check_their_own_arguments():
+    from dlcourse.numpy.optim import check_known_options, check_sgd_hyperparameters
+    with pytest.raises(TypeError, match='where: expected a str'): check_sgd_hyperparameters(0.1, 0, 0, 0, False, False, where=3)
+    with pytest.raises(TypeError, match='options: expected a dict'): check_known_options('x', {}, 'SGD', '')
+    with pytest.raises(TypeError, match='optimizer: expected a str'): check_known_options({}, {}, 3, '')
+    with pytest.raises(ValueError, match=r"options: expected every hyperparameter, missing \['momentum'"):
+        SGD([W], lr=0.1).check_hyperparameters({'lr': 0.1})
+    with pytest.raises(TypeError, match='set_to_none: expected True or False'): SGD([W], lr=0.1).zero_grad('no')
+
+
+def test_least_squares_helpers_check_their_arguments():
+    prob = least_squares_problem(steps=3)
+    params = {'weight': Parameter(prob['weight'].copy()), 'bias': Parameter(prob['bias'].copy())}
+    from dlcourse.torch.optim import least_squares_grad_numpy, least_squares_grad_torch
+    with pytest.raises(ValueError, match=r'X: expected shape \(\*, 5\)'): least_squares_grad_numpy(params, np.ones((4, 6)), np.ones((4, 3)), 1.0)
+    with pytest.raises(ValueError, match=r'Y: expected shape \(4, 3\)'): least_squares_grad_numpy(params, np.ones((4, 5)), np.ones((5, 3)), 1.0)
+    with pytest.raises(ValueError, match='sign'): least_squares_grad_numpy(params, np.ones((4, 5)), np.ones((4, 3)), 0.5)
+    with pytest.raises(TypeError, match="params: expected a dict with a 'weight' and a 'bias'"):
+        least_squares_grad_numpy({}, np.ones((4, 5)), np.ones((4, 3)), 1.0)
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in (('weight', prob['weight']), ('bias', prob['bias']))}
+    with pytest.raises(TypeError, match='X, Y: expected the dtype of the weight'):
+        least_squares_grad_torch(t, torch.ones(4, 5), torch.ones(4, 3), 1.0)
+    with pytest.raises(ValueError, match='batch: expected a value in'): least_squares_problem(n=4, batch=5)
+
+
+def test_sgd_trajectory_checks_every_argument_before_a_step():
+    with pytest.raises(ValueError, match=r"options\['lr'\]: expected a value >= 0"): sgd_trajectory('numpy', {'lr': -1.0})
+    with pytest.raises(ValueError, match=r"options: unknown option\(s\) \['learning_rate'\]"): sgd_trajectory('numpy', {'learning_rate': 0.1})
+    with pytest.raises(ValueError, match=r"groups\[1\]\['momentum'\]"):
+        sgd_trajectory('torch', {'lr': 0.1}, groups=({}, {'momentum': -1.0}))
+    with pytest.raises(ValueError, match='resume_at: expected a value in'): sgd_trajectory('numpy', {'lr': 0.1}, steps=5, resume_at=5)
+    with pytest.raises(TypeError, match='opt_class: expected a subclass'): sgd_trajectory('numpy', {'lr': 0.1}, opt_class=TorchSGD)
+    with pytest.raises(ValueError, match='device'): sgd_trajectory('numpy', {'lr': 0.1}, device='bogus')
+    from dlcourse.torch.optim import compare_trajectories
+    with pytest.raises(ValueError, match='dtype'): compare_trajectories('SGD', 'x', {}, {}, 'float16')
+    with pytest.raises(TypeError, match=r"run\['weight'\]: expected a NumPy array"): compare_trajectories('SGD', 'x', {'weight': 'x'}, {}, 'float64')
 
 
 def test_torch_sgd_rejects_misspelt_options_and_bad_groups():
@@ -386,7 +495,7 @@ def test_surfaces_evaluate_on_grids():
     for s in ex.SURFACES.values():
         assert s.value(grid).shape == (4, 5) and s.grad(grid).shape == (4, 5, 2)
     assert ex.SURFACES['wells'].min_value < ex.wells(ex.WELL_CENTERS).min()
-    np.testing.assert_allclose(ex.wells_grad(ex._lowest_point(ex.wells_grad, ex.WELL_CENTERS[0])), 0, atol=1e-10)
+    np.testing.assert_allclose(ex._wells_grad(ex._lowest_point(ex._wells_grad, ex.WELL_CENTERS[0])), 0, atol=1e-10)
 
 
 @pytest.mark.parametrize('lr', [0.01, 0.1, 0.18, 0.199])
@@ -442,9 +551,9 @@ def test_descend_edge_cases():
 
 @pytest.mark.parametrize('args, kwargs, error, message', [
     (('bowl', (0, 0), -0.1, 10), {}, ValueError, 'lr: expected a value >= 0'),
-    (('bowl', (0, 0, 0), 0.1, 10), {}, ValueError, r'start: expected shape \(2,\)'),
-    (('bowl', (0, np.nan), 0.1, 10), {}, ValueError, 'start: contains NaN'),
-    (('bowl', ('a', 'b'), 0.1, 10), {}, TypeError, 'start: expected two numbers'),
+    (('bowl', (0, 0, 0), 0.1, 10), {}, ValueError, 'start: expected 2 numbers, got 3'),
+    (('bowl', (0, np.nan), 0.1, 10), {}, ValueError, r'start\[1\]: expected a real number, got NaN'),
+    (('bowl', ('a', 'b'), 0.1, 10), {}, TypeError, r'start\[0\]: expected a real number'),
     (('bowl', (0, 0), 0.1, 2.5), {}, TypeError, 'steps: expected an integer'),
     (('bowl', (0, 0), 0.1, -1), {}, ValueError, 'steps: expected a value >= 0'),
     (('bowl', (0, 0), 0.1, 10), dict(noise=-1), ValueError, 'noise: expected a value >= 0'),
@@ -455,6 +564,38 @@ def test_descend_edge_cases():
 def test_descend_bad_input(args, kwargs, error, message):
     with pytest.raises(error, match=message):
         ex.descend(*args, **kwargs)
+
+
+def test_surfaces_and_paths_check_their_fields():
+    with pytest.raises(ValueError, match=r'xlim: expected an increasing pair'):
+        ex.Surface('flat', ex.bowl, ex._bowl_grad, (1.0, -1.0), (-1.0, 1.0), (0.0, 0.0), 0.0)
+    with pytest.raises(TypeError, match='grad: expected a function'):
+        ex.Surface('flat', ex.bowl, 3, (-1.0, 1.0), (-1.0, 1.0), (0.0, 0.0), 0.0)
+    with pytest.raises(ValueError, match='max_curvature: expected a value > 0'):
+        ex.Surface('flat', ex.bowl, ex._bowl_grad, (-1.0, 1.0), (-1.0, 1.0), (0.0, 0.0), 0.0, max_curvature=0.0)
+    with pytest.raises(ValueError, match=r'points: expected shape \(\*, 2\)'): ex.Descent(np.ones((3, 3)), np.ones(3), False)
+    with pytest.raises(ValueError, match=r'values: expected shape \(3,\)'): ex.Descent(np.ones((3, 2)), np.ones(2), False)
+    with pytest.raises(TypeError, match='diverged: expected True or False'): ex.Descent(np.ones((3, 2)), np.ones(3), 'no')
+
+
+def test_landscapes_check_their_points():
+    with pytest.raises(ValueError, match=r'p: expected points of shape \(\.\.\., 2\)'): ex.bowl(np.ones(3))
+    with pytest.raises(ValueError, match=r'p: expected points'): ex.wells(None)
+    with pytest.raises(TypeError, match=r'p: expected points'): ex.wells(object())
+    with pytest.raises(ValueError, match=r'curvatures\[1\]: expected a value > 0'): ex.bowl(np.ones(2), (1.0, -2.0))
+    assert ex.bowl([1.0, 1.0]) == 5.5 and ex.bowl(np.zeros((3, 4, 2))).shape == (3, 4)
+
+
+def test_grids_check_every_setting_before_drawing_and_fit_the_column():
+    import matplotlib.pyplot as plt
+    plt.close('all')
+    with pytest.raises(ValueError, match=r'lrs\[1\]: expected a value >= 0'): ex.plot_descent_grid('bowl', (0.1, -0.1), (0.0,))
+    with pytest.raises(ValueError, match=r'noises\[0\]'): ex.plot_descent_grid('bowl', (0.1,), (-1.0,))
+    with pytest.raises(ValueError, match='seeds'): ex.well_shares(0.1, 1.0, seeds=0)
+    assert plt.get_fignums() == []
+    fig = ex.plot_descent_grid('bowl', lrs=(0.02, 0.09, 0.19, 0.205), noises=(0.0,), steps=5)
+    assert fig.get_size_inches()[0] <= 8.5 and ex.plot_descent(steps=5).get_size_inches()[0] <= 8.5
+    plt.close('all')
 
 
 def test_plots_and_widget_build():

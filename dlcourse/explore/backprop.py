@@ -10,9 +10,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
 from ..crosscheck import numerical_gradient, relative_error
-from ..engine import Value, draw_graph, topological_order
+from ..engine import Value, check_axes, check_numbers, draw_graph, topological_order
 from .activations import digits_batch
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
@@ -27,9 +27,10 @@ ACTIVATION_NAMES = ('tanh', 'sigmoid', 'relu')
 
 def neuron(x: Sequence[float], w: Sequence[float], b: float, activation: str = 'tanh') -> Value:
     "Output Value of the neuron activation(sum_i x_i w_i + b) after backward(): each leaf holds d(output)/d(leaf)."
-    check_choice(activation, 'activation', ACTIVATION_NAMES)
+    x, w = check_numbers(x, 'x'), check_numbers(w, 'w')
     if len(x) == 0 or len(x) != len(w):
-        raise ValueError(f"w: expected one weight per input ({len(x)} inputs), got {len(w)} weights")
+        raise ValueError(f"x, w: expected one weight per input and at least one input, got {len(x)} inputs and {len(w)} weights")
+    check_number(b, 'b'); check_choice(activation, 'activation', ACTIVATION_NAMES)
     xs = [Value(v, f"x{i + 1}") for i, v in enumerate(x)]
     ws = [Value(v, f"w{i + 1}") for i, v in enumerate(w)]
     terms = []
@@ -49,7 +50,7 @@ def leaf_gradients(root: Value) -> dict[str, float]:
 def activation_slope(n: float, activation: str) -> float:
     "f'(n) for the activation named `activation`: the local derivative every upstream gradient is multiplied by."
     check_choice(activation, 'activation', ACTIVATION_NAMES)
-    v = Value(n)
+    v = Value(check_number(n, 'n'))
     out = getattr(v, activation)(); out.backward()
     return v.grad
 
@@ -66,15 +67,28 @@ def _activation_curve(ax: Any, n: float, activation: str) -> None:
     ax.set(xlim=(-5, 5), ylim=(-1.3, 1.6), xlabel='n', title=f"{activation}: slope f'(n) = {slope:.3g}")
     ax.axhline(0, color='0.8', lw=0.5); ax.axvline(0, color='0.8', lw=0.5)
 
+_NEURON_NUMBERS = ('x1', 'x2', 'w1', 'w2', 'b')
+
+def _check_neuron_setting(setting: dict, prefix: str = '') -> None:
+    "The numbers and the activation of one neuron setting, each named `prefix + argument` in an error."
+    for name in _NEURON_NUMBERS:
+        if name in setting: check_number(setting[name], prefix + name)
+    if 'activation' in setting: check_choice(setting['activation'], prefix + 'activation', ACTIVATION_NAMES)
+
 def plot_neuron(x1: float = 2.0, x2: float = 0.0, w1: float = -3.0, w2: float = 1.0, b: float = 6.88,
                 activation: str = 'tanh', axes: Sequence | None = None):
     "The neuron's graph with data and gradients (left) and where n sits on the activation curve (right)."
     import matplotlib.pyplot as plt
+    _check_neuron_setting(dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, activation=activation))
+    if axes is not None:
+        if not (isinstance(axes, (list, tuple, np.ndarray)) and len(axes) == 2):
+            raise TypeError(f"axes: expected a pair of matplotlib Axes (graph, curve) or None, got {describe(axes)}")
+        for ax in axes: check_axes(ax, 'axes')
     out = neuron([x1, x2], [w1, w2], b, activation)
     n = out.children[0].data
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(14, 3.8), gridspec_kw=dict(width_ratios=[3.2, 1]))
-    draw_graph(out, axes[0], fontsize=8)
+        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.4), gridspec_kw=dict(width_ratios=[3, 1]))
+    draw_graph(out, axes[0], fmt='.3g', fontsize=8)
     _activation_curve(axes[1], n, activation)
     return axes[0].figure
 
@@ -86,9 +100,16 @@ NEURON_SETTINGS = (dict(x1=1.5, x2=-0.5, w1=0.8, w2=0.6, b=-0.5, activation='tan
 def plot_neuron_grid(settings: Sequence[dict] = NEURON_SETTINGS):
     "Small multiples: `plot_neuron` for each setting (a dict of its arguments), one row each."
     import matplotlib.pyplot as plt
+    if not isinstance(settings, (list, tuple)):
+        raise TypeError(f"settings: expected a list of dicts of plot_neuron's arguments, got {describe(settings)}")
     if len(settings) == 0: raise ValueError("settings: expected at least one setting")
-    fig, axes = plt.subplots(len(settings), 2, figsize=(14, 3.6 * len(settings)), squeeze=False,
-                             gridspec_kw=dict(width_ratios=[3.2, 1]))
+    for k, setting in enumerate(settings):
+        if not isinstance(setting, dict): raise TypeError(f"settings[{k}]: expected a dict of plot_neuron's arguments, got {describe(setting)}")
+        unknown = setting.keys() - {*_NEURON_NUMBERS, 'activation'}
+        if unknown: raise ValueError(f"settings[{k}]: unknown arguments {sorted(map(str, unknown))}; plot_neuron takes {', '.join(_NEURON_NUMBERS)}, activation")
+        _check_neuron_setting(setting, f"settings[{k}]: ")
+    fig, axes = plt.subplots(len(settings), 2, figsize=(8.5, 3.2 * len(settings)), squeeze=False,
+                             gridspec_kw=dict(width_ratios=[3, 1]))
     for row, setting in zip(axes, settings): plot_neuron(**setting, axes=row)
     fig.tight_layout()
     return fig
@@ -97,8 +118,7 @@ def plot_neuron_grid(settings: Sequence[dict] = NEURON_SETTINGS):
 def bias_sweep(x: Sequence[float] = (1.5, -0.5), w: Sequence[float] = (0.8, 0.6), activation: str = 'tanh',
                biases: np.ndarray | None = None) -> dict[str, np.ndarray]:
     "The biases swept (key 'bias') and each leaf's gradient of `neuron(x, w, b, activation)` for each b (default 121 values in [-6, 6])."
-    if biases is None: biases = np.linspace(-6, 6, 121)
-    biases = check_array(np.asarray(biases), 'biases', ndim=1, kind='number', allow_tensor=False).astype(np.float64)
+    biases = np.linspace(-6, 6, 121) if biases is None else check_numbers(biases, 'biases').astype(np.float64)
     if biases.size == 0: raise ValueError("biases: expected at least one value")
     rows = [leaf_gradients(neuron(x, w, float(b), activation)) for b in biases]
     return {'bias': biases, **{k: np.array([r[k] for r in rows]) for k in rows[0]}}
@@ -106,16 +126,18 @@ def bias_sweep(x: Sequence[float] = (1.5, -0.5), w: Sequence[float] = (0.8, 0.6)
 def plot_bias_sweep(x: Sequence[float] = (1.5, -0.5), w: Sequence[float] = (0.8, 0.6)):
     "One panel per activation: every leaf gradient of the neuron as the bias sweeps [-6, 6]."
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(ACTIVATION_NAMES), figsize=(13, 3.3), sharey=True)
-    for ax, activation in zip(axes, ACTIVATION_NAMES):
-        sweep = bias_sweep(x, w, activation)
+    sweeps = [bias_sweep(x, w, activation) for activation in ACTIVATION_NAMES]
+    fig, axes = plt.subplots(1, len(ACTIVATION_NAMES), figsize=(8.5, 3.2), sharey=True)
+    for ax, activation, sweep in zip(axes, ACTIVATION_NAMES, sweeps):
         for k, v in sweep.items():
             if k != 'bias': ax.plot(sweep['bias'], v, label=f"do/d{k}")
         ax.axhline(0, color='0.8', lw=0.5)
         ax.set(title=activation, xlabel='bias b')
-    axes[0].set_ylabel('gradient'); axes[-1].legend(fontsize=8, ncol=2)
-    fig.suptitle(f"Gradients of a neuron with x = {tuple(x)}, w = {tuple(w)}, as the bias moves", fontsize=10)
-    fig.tight_layout()
+    axes[0].set_ylabel('gradient')
+    fig.legend(*axes[0].get_legend_handles_labels(), loc='lower center', ncol=5, fontsize=9, frameon=False)
+    fig.suptitle(f"Gradients of a neuron with x = {tuple(float(v) for v in x)}, w = {tuple(float(v) for v in w)}, as the bias moves",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 # %% ../../nbs/40c_backprop_explore.ipynb #4abae142
@@ -141,9 +163,9 @@ def gradient_cost(width: int, batch_size: int = 64, seed: int = 0, repeats: int 
     "Seconds for all gradients of a 64-width-10 MLP by backprop and by central differences, and their relative difference."
     check_number(width, 'width', low=1, integer=True)
     check_number(batch_size, 'batch_size', low=1, high=1797, integer=True)
-    check_number(repeats, 'repeats', low=1, integer=True)
+    check_number(repeats, 'repeats', low=1, integer=True); check_number(seed, 'seed', low=0, integer=True)
     X, y = digits_batch(batch_size)
-    model = MLP(64, [width, 10], dtype='float64', generator=np.random.default_rng(check_number(seed, 'seed', low=0, integer=True)))
+    model = MLP(64, [width, 10], dtype='float64', generator=np.random.default_rng(seed))
     loss_fn = CrossEntropyLoss()
     loss = lambda: float(loss_fn(model(X), y))
 
@@ -165,9 +187,12 @@ def gradient_cost(width: int, batch_size: int = 64, seed: int = 0, repeats: int 
 def plot_gradient_cost(widths: Sequence[int] = (1, 4, 16, 32), batch_size: int = 64):
     "Log-log plot of seconds for all gradients, backprop vs central differences, against the parameter count."
     import matplotlib.pyplot as plt
-    costs = [gradient_cost(w, batch_size) for w in widths]
+    widths = check_numbers(widths, 'widths', low=1, integer=True)
+    if widths.size == 0: raise ValueError("widths: expected at least one width")
+    check_number(batch_size, 'batch_size', low=1, high=1797, integer=True)
+    costs = [gradient_cost(int(w), batch_size) for w in widths]
     P = [c['parameters'] for c in costs]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
     ax.loglog(P, [c['finite_difference_s'] for c in costs], 'o-', label='central differences (2 forward passes per parameter)')
     ax.loglog(P, [c['backprop_s'] for c in costs], 'o-', label='backpropagation (1 forward + 1 backward)')
     ax.loglog(P, [c['forward_s'] for c in costs], '.--', color='0.6', label='one forward pass')

@@ -10,23 +10,36 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer
+from ..core import CONTROL_STYLE, check_array, check_bool, check_number, describe, explorer
+from ..engine import check_callable, check_numbers, check_str
 
 # %% auto #0
 __all__ = ['BOWL_CURVATURES', 'WELL_CENTERS', 'WELL_DEPTHS', 'WELL_WIDTHS', 'WELLS_BOWL', 'SURFACES', 'DIVERGENCE_RADIUS', 'bowl',
-           'bowl_grad', 'wells', 'wells_grad', 'Surface', 'get_surface', 'Descent', 'descend', 'plot_path',
-           'plot_descent', 'plot_descent_grid', 'nearest_well', 'well_shares', 'descent_explorer']
+           'wells', 'Surface', 'Descent', 'descend', 'plot_descent', 'plot_descent_grid', 'well_shares',
+           'descent_explorer']
 
 # %% ../../nbs/50c_gd_explore.ipynb #87990411
 BOWL_CURVATURES = (1.0, 10.0)
 
+def _points(p: Any) -> np.ndarray:
+    "Points of shape (..., 2) as a float array (one point, or a whole grid of them)."
+    try: arr = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError): raise TypeError(f"p: expected points of shape (..., 2), got {describe(p)}") from None
+    if isinstance(p, str) or arr.ndim == 0 or arr.shape[-1] != 2:
+        raise ValueError(f"p: expected points of shape (..., 2), got {describe(p)}")
+    return check_array(arr, 'p')
+
+def _curvatures(curvatures: Any) -> np.ndarray:
+    "The two curvatures of a bowl, positive numbers."
+    return check_numbers(curvatures, 'curvatures', length=2, low=0, low_inclusive=False).astype(np.float64)
+
 def bowl(p: np.ndarray, curvatures: Sequence[float] = BOWL_CURVATURES) -> np.ndarray:
     "The quadratic bowl (λ₁x² + λ₂y²)/2 at points `p` of shape (..., 2)."
-    return 0.5 * (np.asarray(p, dtype=np.float64) ** 2 @ np.asarray(curvatures, dtype=np.float64))
+    return 0.5 * (_points(p) ** 2 @ _curvatures(curvatures))
 
-def bowl_grad(p: np.ndarray, curvatures: Sequence[float] = BOWL_CURVATURES) -> np.ndarray:
+def _bowl_grad(p: np.ndarray, curvatures: Sequence[float] = BOWL_CURVATURES) -> np.ndarray:
     "The gradient (λ₁x, λ₂y) of `bowl` at points `p` of shape (..., 2)."
-    return np.asarray(p, dtype=np.float64) * np.asarray(curvatures, dtype=np.float64)
+    return _points(p) * _curvatures(curvatures)
 
 # %% ../../nbs/50c_gd_explore.ipynb #912fc621
 WELL_CENTERS = np.array([[1.8, 1.2], [-2.0, -1.2], [1.2, -2.4]])
@@ -36,18 +49,24 @@ WELLS_BOWL = 0.06
 
 def wells(p: np.ndarray) -> np.ndarray:
     "A gentle bowl minus three Gaussian wells of different depths, at points `p` of shape (..., 2)."
-    p = np.asarray(p, dtype=np.float64)
+    p = _points(p)
     d2 = ((p[..., None, :] - WELL_CENTERS) ** 2).sum(-1)
     return WELLS_BOWL * (p ** 2).sum(-1) - (WELL_DEPTHS * np.exp(-d2 / (2 * WELL_WIDTHS ** 2))).sum(-1)
 
-def wells_grad(p: np.ndarray) -> np.ndarray:
+def _wells_grad(p: np.ndarray) -> np.ndarray:
     "The gradient of `wells` at points `p` of shape (..., 2)."
-    p = np.asarray(p, dtype=np.float64)
+    p = _points(p)
     diff = p[..., None, :] - WELL_CENTERS
     weight = WELL_DEPTHS * np.exp(-(diff ** 2).sum(-1) / (2 * WELL_WIDTHS ** 2)) / WELL_WIDTHS ** 2
     return 2 * WELLS_BOWL * p + (weight[..., None] * diff).sum(-2)
 
 # %% ../../nbs/50c_gd_explore.ipynb #728a6948
+def _pair(value: Any, name: str, increasing: bool = False) -> tuple[float, float]:
+    "Two finite numbers (in increasing order, when `increasing`) as a tuple of floats."
+    lo, hi = check_numbers(value, name, length=2).astype(np.float64).tolist()
+    if increasing and not lo < hi: raise ValueError(f"{name}: expected an increasing pair (low, high), got {tuple(value)}")
+    return lo, hi
+
 @dataclass(frozen=True)
 class Surface:
     "A 2-D loss landscape: value and gradient at points (..., 2), where to draw it and where to start."
@@ -60,6 +79,14 @@ class Surface:
     min_value: float
     max_curvature: float | None = None
 
+    def __post_init__(self):
+        "Check every field, so that a bad landscape fails here and not in the middle of a drawing."
+        check_str(self.name, 'name'); check_callable(self.value, 'value'); check_callable(self.grad, 'grad')
+        for name in ('xlim', 'ylim'): object.__setattr__(self, name, _pair(getattr(self, name), name, increasing=True))
+        object.__setattr__(self, 'start', _pair(self.start, 'start'))
+        check_number(self.min_value, 'min_value')
+        if self.max_curvature is not None: check_number(self.max_curvature, 'max_curvature', low=0, low_inclusive=False)
+
 def _lowest_point(grad: Callable, start: np.ndarray, lr: float = 0.2, steps: int = 500) -> np.ndarray:
     "The minimum that plain gradient descent reaches from `start` (used once, to locate the wells' bottom)."
     p = np.array(start, dtype=np.float64)
@@ -67,13 +94,13 @@ def _lowest_point(grad: Callable, start: np.ndarray, lr: float = 0.2, steps: int
     return p
 
 SURFACES = {
-    'bowl': Surface('ill-conditioned bowl', bowl, bowl_grad, (-5.0, 5.0), (-3.0, 3.0), (-4.5, 2.0), 0.0,
+    'bowl': Surface('ill-conditioned bowl', bowl, _bowl_grad, (-5.0, 5.0), (-3.0, 3.0), (-4.5, 2.0), 0.0,
                     max(BOWL_CURVATURES)),
-    'wells': Surface('three wells', wells, wells_grad, (-5.0, 5.0), (-5.0, 5.0), (-4.0, -3.5),
-                     float(wells(_lowest_point(wells_grad, WELL_CENTERS[0])))),
+    'wells': Surface('three wells', wells, _wells_grad, (-5.0, 5.0), (-5.0, 5.0), (-4.0, -3.5),
+                     float(wells(_lowest_point(_wells_grad, WELL_CENTERS[0])))),
 }
 
-def get_surface(surface: Surface | str) -> Surface:
+def _get_surface(surface: Surface | str) -> Surface:
     "`surface` itself, or the one of `SURFACES` it names."
     if isinstance(surface, Surface): return surface
     if isinstance(surface, str) and surface in SURFACES: return SURFACES[surface]
@@ -89,16 +116,21 @@ class Descent:
     values: np.ndarray
     diverged: bool
 
+    def __post_init__(self):
+        "A path of points (n, 2) with one loss per point."
+        check_array(self.points, 'points', shape=(None, 2), allow_tensor=False)
+        if len(self.points) == 0: raise ValueError("points: expected at least the starting point, got none")
+        check_array(self.values, 'values', shape=(len(self.points),), allow_tensor=False)
+        check_bool(self.diverged, 'diverged')
+
     @property
     def steps(self) -> int: return len(self.points) - 1
 
 def descend(surface: Surface | str, start: Sequence[float], lr: float, steps: int, noise: float = 0.0,
             seed: int = 0) -> Descent:
     "Gradient descent on `surface` from `start`, with Gaussian gradient noise of standard deviation `noise` (a smaller batch)."
-    surface = get_surface(surface)
-    try: p = np.array(start, dtype=np.float64)
-    except (TypeError, ValueError): raise TypeError(f"start: expected two numbers, got {describe(start)}") from None
-    check_array(p, 'start', shape=(2,))
+    surface = _get_surface(surface)
+    p = np.array(_pair(start, 'start'))
     check_number(lr, 'lr', low=0)
     check_number(steps, 'steps', low=0, integer=True)
     check_number(noise, 'noise', low=0)
@@ -133,27 +165,24 @@ def _outcome(run: Descent, surface: Surface) -> str:
     gap = run.values[-1] - surface.min_value
     return f"loss gap {gap:.1e}, above the start" if run.values[-1] > run.values[0] else f"final loss gap {gap:.1e}"
 
-def plot_path(run: Descent, surface: Surface | str, ax: Any = None, title: str | None = None, color: str = 'C3') -> Any:
+def _plot_path(run: Descent, surface: Surface, ax: Any, title: str, color: str = 'C3') -> Any:
     "The landscape's contours with the path of `run` on top."
-    import matplotlib.pyplot as plt
-    surface = get_surface(surface)
-    if ax is None: _, ax = plt.subplots(figsize=(4, 4))
     _draw_surface(ax, surface)
     pts = run.points
     ax.plot(pts[:, 0], pts[:, 1], '-', color=color, lw=1, alpha=0.9)
     ax.plot(pts[0, 0], pts[0, 1], 'o', color='black', ms=4)
     ax.plot(pts[-1, 0], pts[-1, 1], '*', color=color, ms=9, mec='black', mew=0.5)
-    ax.set_title(surface.name if title is None else title, fontsize=9)
+    ax.set_title(title, fontsize=9)
     return ax
 
 def plot_descent(surface: Surface | str = 'bowl', lr: float = 0.05, noise: float = 0.0, steps: int = 60,
                  start: Sequence[float] | None = None, seed: int = 0) -> Any:
     "Run `descend` and draw its path over the contours (left) and the loss gap against the step (right)."
     import matplotlib.pyplot as plt
-    surface = get_surface(surface)
+    surface = _get_surface(surface)
     run = descend(surface, surface.start if start is None else start, lr, steps, noise, seed)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw=dict(width_ratios=[1.1, 1]))
-    plot_path(run, surface, ax1, f"{surface.name}: η = {lr:.3g}, noise = {noise:.3g}")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.5, 3.6), gridspec_kw=dict(width_ratios=[1.1, 1]))
+    _plot_path(run, surface, ax1, f"{surface.name}: η = {lr:.3g}, noise = {noise:.3g}")
     ax2.semilogy(np.maximum(run.values - surface.min_value, 1e-12), color='C3')
     ax2.set(xlabel='step', ylabel='loss above the lowest point', xlim=(0, steps), title=_outcome(run, surface))
     if surface.max_curvature:
@@ -166,29 +195,33 @@ def plot_descent_grid(surface: Surface | str, lrs: Sequence[float], noises: Sequ
                       start: Sequence[float] | None = None, seed: int = 0) -> Any:
     "Small multiples of `descend` paths on `surface`: one column per learning rate, one row per noise level."
     import matplotlib.pyplot as plt
-    surface = get_surface(surface)
-    if not lrs or not noises: raise ValueError("lrs, noises: expected at least one learning rate and one noise level")
-    fig, axes = plt.subplots(len(noises), len(lrs), figsize=(2.6 * len(lrs), 2.6 * len(noises) * np.ptp(surface.ylim) / np.ptp(surface.xlim) + 0.4),
+    surface = _get_surface(surface)
+    lrs, noises = check_numbers(lrs, 'lrs', low=0), check_numbers(noises, 'noises', low=0)
+    if not lrs.size or not noises.size: raise ValueError("lrs, noises: expected at least one learning rate and one noise level")
+    start = surface.start if start is None else start
+    runs = [[descend(surface, start, lr, steps, noise, seed) for lr in lrs] for noise in noises]
+    side = min(2.6, 8.5 / len(lrs))                     # the grid fits an 8.5-inch column
+    aspect = np.ptp(surface.ylim) / np.ptp(surface.xlim)
+    fig, axes = plt.subplots(len(noises), len(lrs), figsize=(side * len(lrs), side * len(noises) * aspect + 0.4),
                              squeeze=False, sharex=True, sharey=True)
     for i, noise in enumerate(noises):
         for j, lr in enumerate(lrs):
-            run = descend(surface, surface.start if start is None else start, lr, steps, noise, seed)
-            plot_path(run, surface, axes[i, j], f"η = {lr:.3g}, noise = {noise:.3g}\n{_outcome(run, surface)}")
+            _plot_path(runs[i][j], surface, axes[i, j], f"η = {lr:.3g}, noise = {noise:.3g}\n{_outcome(runs[i][j], surface)}")
             axes[i, j].set(xticks=[], yticks=[])
-    x0, y0 = surface.start if start is None else start
+    x0, y0 = start
     fig.suptitle(f"{surface.name}: {steps} steps from ({x0:g}, {y0:g}), seed {seed}", y=1.0)
     fig.tight_layout()
     return fig
 
 # %% ../../nbs/50c_gd_explore.ipynb #26c974fb
-def nearest_well(point: np.ndarray) -> int:
+def _nearest_well(point: np.ndarray) -> int:
     "Index (into `WELL_CENTERS`) of the well whose centre is closest to `point`."
-    return int(np.argmin(((np.asarray(point, dtype=np.float64) - WELL_CENTERS) ** 2).sum(-1)))
+    return int(np.argmin(((point - WELL_CENTERS) ** 2).sum(-1)))
 
 def well_shares(lr: float, noise: float, steps: int = 200, seeds: int = 24) -> np.ndarray:
     "Fraction of `seeds` noisy runs on the wells landscape that end nearest to each well."
     check_number(seeds, 'seeds', low=1, integer=True)
-    ends = [nearest_well(descend('wells', SURFACES['wells'].start, lr, steps, noise, seed).points[-1]) for seed in range(seeds)]
+    ends = [_nearest_well(descend('wells', SURFACES['wells'].start, lr, steps, noise, seed).points[-1]) for seed in range(seeds)]
     return np.bincount(ends, minlength=len(WELL_CENTERS)) / seeds
 
 # %% ../../nbs/50c_gd_explore.ipynb #d4d3197e

@@ -6,55 +6,134 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import chain
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from ..core import check_bool, check_number, describe, is_tensor, to_numpy
+from ..engine import check_callable, check_str
 from .nn import Module, Parameter
 
 # %% auto #0
 __all__ = ['SGD_OPTIONS', 'check_known_options', 'Optimizer', 'check_sgd_hyperparameters', 'SGD']
 
 # %% ../../nbs/50a_gd_numpy.ipynb #7c36fa4c
-def _check_iterable(params: Any, name: str) -> None:
-    "Raise a TypeError unless `params` is an ordered iterable (not a module, a set, an array or a single Parameter)."
-    if isinstance(params, Module):
-        raise TypeError(f"{name}: expected an iterable of Parameters (e.g. model.parameters()), "
+class _ParamKind(NamedTuple):
+    "What the optimizers of one backend take as parameters, the module class that holds them, and how messages name them."
+    param: type
+    module: type
+    noun: str                                          # 'Parameter'; the PyTorch backend's is 'tensor'
+    label: str                                         # the full name, for messages about one wrong item
+    check: Callable[[Any, str], None] | None = None    # a further rule for each parameter (PyTorch: a leaf tensor)
+
+_NUMPY_PARAMS = _ParamKind(Parameter, Module, 'Parameter', 'dlcourse.numpy.nn.Parameter')
+
+def _check_iterable(params: Any, name: str, kind: _ParamKind = _NUMPY_PARAMS) -> None:
+    "Raise a TypeError unless `params` is an ordered iterable (not a module, a set, an array or a single parameter)."
+    if isinstance(params, kind.module):
+        raise TypeError(f"{name}: expected an iterable of {kind.noun}s (e.g. model.parameters()), "
                         f"got the module {type(params).__name__} itself")
     if isinstance(params, (set, frozenset)):
-        raise TypeError(f"{name}: expected an ordered collection of Parameters (a list), got a set, "
+        raise TypeError(f"{name}: expected an ordered collection of {kind.noun}s (a list), got a set, "
                         "whose order changes between runs")
-    if isinstance(params, (Parameter, np.ndarray, dict, str)) or is_tensor(params) or not isinstance(params, Iterable):
-        raise TypeError(f"{name}: expected an iterable of Parameters, got {describe(params)}")
+    if isinstance(params, (kind.param, np.ndarray, dict, str, bytes)) or is_tensor(params) or not isinstance(params, Iterable):
+        raise TypeError(f"{name}: expected an iterable of {kind.noun}s, got {describe(params)}")
 
-def _as_param_list(params: Any, name: str) -> tuple[list[Parameter], list[str] | None]:
-    "The parameters of a group as a list (and their names when given as `(name, Parameter)` pairs)."
-    if isinstance(params, Parameter): return [params], None
-    _check_iterable(params, name)
+def _as_param_list(params: Any, name: str, kind: _ParamKind = _NUMPY_PARAMS) -> tuple[list, list[str] | None]:
+    "The parameters of a group as a list (and their names when given as `(name, parameter)` pairs)."
+    if isinstance(params, kind.param): params = [params]
+    _check_iterable(params, name, kind)
     items = list(params)
     named = [isinstance(p, tuple) for p in items]
     if any(named) and not all(named):
-        raise ValueError(f"{name}: expected all parameters with names, as (name, Parameter) pairs, or all without")
-    names = [p[0] for p in items] if items and all(named) else None
-    if names is not None: items = [p[1] for p in items]
+        raise ValueError(f"{name}: expected all parameters with names, as (name, {kind.noun}) pairs, or all without")
+    names = None
+    if items and all(named):
+        for i, p in enumerate(items):
+            if len(p) != 2 or not isinstance(p[0], str):
+                raise TypeError(f"{name}[{i}]: expected a (name, {kind.noun}) pair, got a tuple of {len(p)}")
+        names, items = [p[0] for p in items], [p[1] for p in items]
     for i, p in enumerate(items):
-        if not isinstance(p, Parameter):
-            hint = ' (wrap arrays in dlcourse.numpy.nn.Parameter)' if isinstance(p, np.ndarray) else ''
-            raise TypeError(f"{name}[{i}]: expected a dlcourse.numpy.nn.Parameter, got {describe(p)}{hint}")
+        if not isinstance(p, kind.param):
+            hint = ' (wrap arrays in dlcourse.numpy.nn.Parameter)' if isinstance(p, np.ndarray) and kind.param is Parameter else ''
+            raise TypeError(f"{name}[{i}]: expected a {kind.label}, got {describe(p)}{hint}")
+        if kind.check is not None: kind.check(p, f"{name}[{i}]")
     if len({id(p) for p in items}) != len(items):
-        raise ValueError(f"{name}: the same Parameter appears more than once")
+        raise ValueError(f"{name}: the same {kind.noun} appears more than once")
     return items, names
 
+def _param_groups(params: Any, kind: _ParamKind = _NUMPY_PARAMS) -> list[dict]:
+    "The parameter groups `params` describes: an iterable of parameters (one group) or of dicts (one group each)."
+    _check_iterable(params, 'params', kind)
+    groups = list(params)
+    if not groups: raise ValueError("params: the optimizer got an empty parameter list")
+    if not isinstance(groups[0], dict):
+        _as_param_list(groups, 'params', kind)
+        return [{'params': groups}]
+    bad = next((i for i, g in enumerate(groups) if not isinstance(g, dict)), None)
+    if bad is not None:
+        raise TypeError(f"params[{bad}]: expected a dict (a parameter group, like params[0]), got {describe(groups[bad])}")
+    return groups
+
 # %% ../../nbs/50a_gd_numpy.ipynb #87e7622d
+def _check_options(options: Any, where: Any = '', required: Iterable[str] = ()) -> None:
+    "`options` must be a dict of hyperparameters holding every name in `required`; `where` the str that prefixes messages."
+    if not isinstance(options, dict): raise TypeError(f"options: expected a dict of hyperparameters, got {describe(options)}")
+    check_str(where, 'where')
+    missing = [k for k in required if k not in options]
+    if missing: raise ValueError(f"options: expected every hyperparameter, missing {missing}")
+
 def check_known_options(options: dict[str, Any], defaults: dict[str, Any], optimizer: str, where: str) -> None:
     "Reject keys of a parameter group `options` that are not hyperparameters of `optimizer` (a misspelling would be ignored)."
+    _check_options(options, where)
+    if not isinstance(defaults, dict): raise TypeError(f"defaults: expected a dict of hyperparameters, got {describe(defaults)}")
+    check_str(optimizer, 'optimizer')
     unknown = options.keys() - defaults.keys() - {'params', 'param_names'}
     if unknown:
-        raise ValueError(f"{where}: unknown option(s) {sorted(unknown)}; {optimizer} takes {', '.join(defaults)}")
+        raise ValueError(f"{where}: unknown option(s) {sorted(map(str, unknown))}; {optimizer} takes {', '.join(map(str, defaults))}")
+
+def _check_param_group(param_group: Any, groups: list[dict], defaults: dict[str, Any], optimizer: str,
+                       kind: _ParamKind = _NUMPY_PARAMS) -> tuple[str, list, list[str] | None]:
+    "Check a parameter group about to join `groups`: where it goes, its parameters and their names (None without)."
+    where = f"param_groups[{len(groups)}]"
+    if not isinstance(param_group, dict):
+        raise TypeError(f"param_group: expected a dict with a 'params' entry (for {where}), got {describe(param_group)}")
+    if 'params' not in param_group:
+        raise ValueError(f"param_group: expected a 'params' entry (for {where}), got only {sorted(map(str, param_group))}")
+    check_known_options(param_group, defaults, optimizer, where)
+    params, names = _as_param_list(param_group['params'], f"{where}['params']", kind)
+    if any(('param_names' in g) != (names is not None) for g in groups):
+        raise ValueError(f"{where}: expected all parameter groups with names or all without")
+    seen = {id(p) for g in groups for p in g['params']}
+    if any(id(p) in seen for p in params): raise ValueError(f"{where}: a {kind.noun} is already in another parameter group")
+    return where, params, names
+
+def _check_closure(closure: Any) -> None:
+    "A step's closure is None or a function that recomputes the loss and the gradients."
+    if closure is not None and not callable(closure):
+        raise TypeError(f"closure: expected a function that recomputes the loss and gradients, or None, got {describe(closure)}")
+
+def _check_state_dict(state_dict: Any, param_groups: list[dict]) -> list[dict]:
+    "The saved groups of `state_dict`, after checking its layout and that it fits `param_groups` group for group."
+    if not isinstance(state_dict, dict) or not {'state', 'param_groups'} <= state_dict.keys():
+        raise TypeError(f"state_dict: expected a dict with 'state' and 'param_groups', got {describe(state_dict)}")
+    saved = state_dict['param_groups']
+    if not isinstance(state_dict['state'], dict) or not isinstance(saved, list) or not all(
+            isinstance(g, dict) and isinstance(g.get('params'), list) for g in saved):
+        raise TypeError("state_dict: expected 'state' to be a dict and 'param_groups' a list of dicts, each with a 'params' list")
+    if len(saved) != len(param_groups):
+        raise ValueError(f"state_dict: has {len(saved)} parameter groups, this optimizer has {len(param_groups)}")
+    for i, (g, s) in enumerate(zip(param_groups, saved)):
+        if len(g['params']) != len(s['params']):
+            raise ValueError(f"state_dict: parameter group {i} has {len(s['params'])} parameters, "
+                             f"this optimizer's has {len(g['params'])}")
+    bad = next((k for k, v in state_dict['state'].items() if not isinstance(v, dict)), None)
+    if bad is not None: raise TypeError(f"state_dict: the state of parameter {bad!r} must be a dict, got {describe(state_dict['state'][bad])}")
+    return saved
 
 class Optimizer:
     "Base class of NumPy optimizers, with `torch.optim.Optimizer`'s structure: `defaults`, `param_groups`, `state`."
@@ -65,33 +144,23 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: defaultdict[Parameter, dict] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        _check_iterable(params, 'params')
-        groups = list(params)
-        if not groups: raise ValueError("params: the optimizer got an empty parameter list")
-        if not isinstance(groups[0], dict):
-            _as_param_list(groups, 'params')
-            groups = [{'params': groups}]
-        for group in groups: self.add_param_group(group)
+        for group in _param_groups(params): self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs):
+        "Every optimizer's `step` first checks its closure and, once the closure has run, every gradient (see below)."
+        super().__init_subclass__(**kwargs)
+        if 'step' in vars(cls): cls.step = _checked_step(vars(cls)['step'])
 
     def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
-        "Raise a clear error if the hyperparameters in `options` are invalid; subclasses define the rules."
+        "Raise a clear error if the hyperparameters in `options` are invalid; subclasses add the rules of their algorithm."
+        _check_options(options, where)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         "Add a group of parameters with its own options (the defaults fill in the rest)."
-        where = f"param_groups[{len(self.param_groups)}]"
-        if not isinstance(param_group, dict):
-            raise TypeError(f"{where}: expected a dict with a 'params' entry, got {describe(param_group)}")
-        if 'params' not in param_group: raise ValueError(f"{where}: expected a 'params' entry")
-        check_known_options(param_group, self.defaults, type(self).__name__, where)
-        params, names = _as_param_list(param_group['params'], f"{where}['params']")
+        where, params, names = _check_param_group(param_group, self.param_groups, self.defaults, type(self).__name__)
         group = {**self.defaults, **param_group, 'params': params}
         if names is not None: group['param_names'] = names
-        if any(('param_names' in g) != ('param_names' in group) for g in self.param_groups):
-            raise ValueError(f"{where}: expected all parameter groups with names or all without")
         self.check_hyperparameters(group, where)
-        seen = {id(p) for g in self.param_groups for p in g['params']}
-        if any(id(p) in seen for p in params):
-            raise ValueError(f"{where}: a Parameter is already in another parameter group")
         self.param_groups.append(group)
 
     def parameters(self) -> Iterable[Parameter]:
@@ -100,6 +169,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         "Clear the gradients: to None (the default, as in PyTorch) or to zeros in place."
+        check_bool(set_to_none, 'set_to_none')
         for p in self.parameters():
             if p.grad is None: continue
             if set_to_none: p.grad = None
@@ -108,6 +178,16 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         "Update every parameter once from its gradient; returns the loss `closure()` computed, if given."
         raise NotImplementedError(f"{type(self).__name__} must implement step")
+
+    def check_grads(self) -> None:
+        "Raise a clear error, before any parameter moves, if a gradient is not a floating array shaped like its parameter."
+        for i, group in enumerate(self.param_groups):
+            for j, p in enumerate(group['params']):
+                g = p.grad
+                if g is None or (isinstance(g, np.ndarray) and g.shape == p.data.shape and np.issubdtype(g.dtype, np.floating)):
+                    continue
+                raise ValueError(f"param_groups[{i}]['params'][{j}].grad: expected a floating array of shape {p.data.shape} "
+                                 f"like its parameter, got {describe(g)}")
 
     def state_dict(self) -> dict[str, Any]:
         "A copy of the state and groups, with every parameter replaced by its position (PyTorch's layout)."
@@ -119,15 +199,7 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         "Load state and options saved by `state_dict()` (ours, or a `torch.optim` one of the same algorithm); defaults fill missing options."
-        if not isinstance(state_dict, dict) or not {'state', 'param_groups'} <= state_dict.keys():
-            raise TypeError(f"state_dict: expected a dict with 'state' and 'param_groups', got {describe(state_dict)}")
-        saved = state_dict['param_groups']
-        if len(saved) != len(self.param_groups):
-            raise ValueError(f"state_dict: has {len(saved)} parameter groups, this optimizer has {len(self.param_groups)}")
-        for i, (g, s) in enumerate(zip(self.param_groups, saved)):
-            if len(g['params']) != len(s['params']):
-                raise ValueError(f"state_dict: parameter group {i} has {len(s['params'])} parameters, "
-                                 f"this optimizer's has {len(g['params'])}")
+        saved = _check_state_dict(state_dict, self.param_groups)
         by_index = dict(zip(chain.from_iterable(s['params'] for s in saved), self.parameters()))
         state = defaultdict(dict)
         for key, values in state_dict['state'].items():
@@ -159,10 +231,26 @@ def _state_value(value: Any, param: Parameter, name: str) -> Any:
         raise ValueError(f"{name}: expected shape {param.shape} like its parameter, got {value.shape}")
     return value.astype(param.dtype) if np.issubdtype(value.dtype, np.floating) else value.copy()
 
+def _checked_step(step: Callable) -> Callable:
+    "`step` that checks its closure, and checks every gradient (after the closure has recomputed them) before it updates anything."
+    @functools.wraps(step)
+    def checked_step(self, closure: Callable[[], Any] | None = None) -> Any:
+        _check_closure(closure)
+        if closure is None:
+            self.check_grads()
+            return step(self)
+        def checked_closure():
+            loss = closure()
+            self.check_grads()
+            return loss
+        return step(self, checked_closure)
+    return checked_step
+
 # %% ../../nbs/50a_gd_numpy.ipynb #7603a24a
 def check_sgd_hyperparameters(lr: float, momentum: float, dampening: float, weight_decay: float,
                               nesterov: bool, maximize: bool, where: str = '') -> None:
     "Validate SGD's hyperparameters as `torch.optim.SGD` does, naming the argument (prefixed by `where`)."
+    check_str(where, 'where')
     at = lambda name: f"{where}['{name}']" if where else name
     check_number(lr, at('lr'), low=0)
     check_number(momentum, at('momentum'), low=0)
@@ -175,6 +263,11 @@ def check_sgd_hyperparameters(lr: float, momentum: float, dampening: float, weig
 
 SGD_OPTIONS = ('lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize')
 
+def _check_sgd_options(options: Any, where: str = '') -> None:
+    "Check a dict holding every SGD hyperparameter (an optimizer's defaults or one of its groups); the rule of both backends."
+    _check_options(options, where, SGD_OPTIONS)
+    check_sgd_hyperparameters(*(options[k] for k in SGD_OPTIONS), where=where)
+
 # %% ../../nbs/50a_gd_numpy.ipynb #e09b2f34
 class SGD(Optimizer):
     "Stochastic gradient descent with optional momentum, Nesterov, weight decay and maximize: `torch.optim.SGD` in NumPy."
@@ -185,7 +278,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
-        check_sgd_hyperparameters(*(options[k] for k in SGD_OPTIONS), where=where)
+        _check_sgd_options(options, where)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         "One SGD step for every parameter that has a gradient; returns `closure()` (which recomputes the gradients)."

@@ -14,10 +14,10 @@ from torch import nn
 from .. import numpy as dnp
 from ..numpy import losses as dnp_losses
 from ..numpy.losses import REDUCTIONS, check_reduction
-from ..core import check_array, describe, is_tensor, resolve_device
+from ..core import as_generator, check_array, check_number, describe, is_tensor, resolve_device
 from ..crosscheck import (GRADCHECK_RTOL, Case, Comparison, Concept, compare, register, register_cases,
                                  relative_error)
-from ..engine import EXPRESSIONS, compare_with_torch, draw_dag, topological_order
+from ..engine import EXPRESSIONS, check_axes, check_callable, check_str, compare_with_torch, draw_dag, topological_order
 from .activations import check_tensor_input
 from .losses import _Loss
 from .nn import MLP, Linear, away_from_zero
@@ -75,18 +75,18 @@ def linear(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
 
 # %% ../../nbs/40b_backprop_torch.ipynb #afd7d562
 class ReLUFunction(torch.autograd.Function):
-    "max(input, 0) elementwise; backward lets the gradient through where the input was positive."
+    "max(input, 0) elementwise, NaN kept; backward lets the gradient through where the input was positive or NaN."
     @staticmethod
     def forward(ctx, input: torch.Tensor) -> torch.Tensor:
         check_tensor_input(input, 'input')
-        mask = input > 0
-        ctx.save_for_backward(mask)
-        return torch.where(mask, input, torch.zeros_like(input))
+        passes = ~(input <= 0)                      # positive or NaN: torch.relu keeps NaN
+        ctx.save_for_backward(passes)
+        return torch.where(passes, input, torch.zeros_like(input))
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
-        mask, = ctx.saved_tensors
-        return torch.where(mask, grad_output, torch.zeros_like(grad_output))
+        passes, = ctx.saved_tensors
+        return torch.where(passes, grad_output, torch.zeros_like(grad_output))
 
 def relu(input: torch.Tensor) -> torch.Tensor:
     "`torch.relu` with our hand-written backward."
@@ -186,17 +186,32 @@ class ManualMLP(MLP):
         super().__init__(in_channels, hidden_channels, ManualReLU, bias, device, dtype, linear_layer=ManualLinear)
 
 # %% ../../nbs/40b_backprop_torch.ipynb #3cd46217
+def _check_jacobian_args(fn: Any, inputs: Any) -> list[torch.Tensor]:
+    "`fn` a function and `inputs` a tuple or list of its arguments, at least one a floating tensor that requires grad; those tensors."
+    check_callable(fn, 'fn')
+    if not isinstance(inputs, (tuple, list)): raise TypeError(f"inputs: expected a tuple of fn's arguments, got {describe(inputs)}")
+    wrt = [x for x in inputs if is_tensor(x) and x.requires_grad]
+    if not wrt: raise ValueError("inputs: expected at least one tensor that requires grad (the Jacobian is taken with respect to those)")
+    return wrt
+
+def _output(fn: Callable, inputs: tuple) -> torch.Tensor:
+    "`fn(*inputs)`, which must be a tensor."
+    out = fn(*inputs)
+    if not is_tensor(out): raise TypeError(f"fn: expected a function returning a tensor, got {describe(out)}")
+    return out
+
 def numerical_jacobians(fn: Callable, inputs: tuple, h: float = 1e-6) -> list[torch.Tensor]:
     "Central-difference Jacobian `(output numel, input numel)` of `fn(*inputs)` for every input that requires grad."
+    wrt = _check_jacobian_args(fn, inputs)
+    check_number(h, 'h', low=0, low_inclusive=False)
     jacobians = []
     with torch.no_grad():
-        for x in inputs:
-            if not (isinstance(x, torch.Tensor) and x.requires_grad): continue
+        for x in wrt:
             flat, cols = x.view(-1), []
             for i in range(flat.numel()):
                 old = flat[i].item()
-                flat[i] = old + h; up = fn(*inputs).reshape(-1).clone()
-                flat[i] = old - h; down = fn(*inputs).reshape(-1).clone()
+                flat[i] = old + h; up = _output(fn, inputs).reshape(-1).clone()
+                flat[i] = old - h; down = _output(fn, inputs).reshape(-1).clone()
                 flat[i] = old
                 cols.append((up - down) / (2 * h))
             jacobians.append(torch.stack(cols, dim=1))
@@ -204,14 +219,17 @@ def numerical_jacobians(fn: Callable, inputs: tuple, h: float = 1e-6) -> list[to
 
 def analytical_jacobians(fn: Callable, inputs: tuple) -> list[torch.Tensor]:
     "Jacobian `(output numel, input numel)` of `fn(*inputs)` from its backward pass, one row per output entry."
-    wrt = [x for x in inputs if isinstance(x, torch.Tensor) and x.requires_grad]
-    out = fn(*inputs).reshape(-1)
+    wrt = _check_jacobian_args(fn, inputs)
+    out = _output(fn, inputs).reshape(-1)
     rows = [torch.autograd.grad(out[j], wrt, retain_graph=True, allow_unused=True) for j in range(out.numel())]
     return [torch.stack([r[k] if r[k] is not None else torch.zeros_like(x) for r in rows]).reshape(out.numel(), -1)
             for k, x in enumerate(wrt)]
 
 def gradcheck_comparison(concept: str, label: str, fn: Callable, inputs: tuple) -> Comparison:
-    "Run `torch.autograd.gradcheck` on `fn` and report the relative error between numerical and analytical Jacobians."
+    "Run `torch.autograd.gradcheck` on `fn` (float64 inputs) and report the relative error between numerical and analytical Jacobians."
+    check_str(concept, 'concept'); check_str(label, 'label')
+    for x in _check_jacobian_args(fn, inputs):
+        if x.dtype != torch.float64: raise TypeError(f"inputs: gradcheck needs float64 tensors (float32 drowns in rounding), got {describe(x)}")
     passed = torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=False)
     err = max(relative_error(a, n) for a, n in zip(analytical_jacobians(fn, inputs), numerical_jacobians(fn, inputs)))
     return Comparison(concept, f"gradcheck: {label}", 'float64', err, GRADCHECK_RTOL, bool(passed) and err <= GRADCHECK_RTOL)
@@ -221,18 +239,19 @@ def _leaf(a: np.ndarray, device: Any = 'cpu') -> torch.Tensor:
     "A float64 tensor on `device` that requires grad."
     return torch.tensor(a, dtype=torch.float64, device=device, requires_grad=True)
 
-def gradcheck_cases(rng: np.random.Generator, device: Any = 'cpu'):
-    "`(label, fn, inputs)` for each hand-written Function, in float64 on `device`."
+def gradcheck_cases(rng: np.random.Generator, device: Any = 'cpu') -> list[tuple[str, Callable, tuple]]:
+    "`(label, fn, inputs)` for each hand-written Function, in float64 on `device`, with inputs drawn from `rng` (or a seed)."
+    rng, device = as_generator(rng, 'rng'), resolve_device(device)
     leaf = lambda *shape: _leaf(rng.normal(size=shape), device)
     x, w, b = leaf(4, 5), leaf(3, 5), leaf(3)
-    yield 'LinearFunction', linear, (x, w, b)
-    yield 'LinearFunction(bias=None)', linear, (x, w)
-    yield 'LinearFunction(3-D input)', linear, (leaf(2, 3, 5), w, b)
-    yield 'ReLUFunction', relu, (_leaf(away_from_zero(rng, (4, 6)), device),)
+    cases = [('LinearFunction', linear, (x, w, b)), ('LinearFunction(bias=None)', linear, (x, w)),
+             ('LinearFunction(3-D input)', linear, (leaf(2, 3, 5), w, b)),
+             ('ReLUFunction', relu, (_leaf(away_from_zero(rng, (4, 6)), device),))]
     logits, target = leaf(6, 4), torch.as_tensor(rng.integers(0, 4, size=6), device=device)
     for reduction in REDUCTIONS:
-        yield f"CrossEntropyFunction({reduction})", lambda i, t, r=reduction: cross_entropy(i, t, r), (logits, target)
-        yield f"MSEFunction({reduction})", lambda i, t, r=reduction: mse_loss(i, t, r), (leaf(3, 4), leaf(3, 4))
+        cases += [(f"CrossEntropyFunction({reduction})", lambda i, t, r=reduction: cross_entropy(i, t, r), (logits, target)),
+                  (f"MSEFunction({reduction})", lambda i, t, r=reduction: mse_loss(i, t, r), (leaf(3, 4), leaf(3, 4)))]
+    return cases
 
 def _as_float32(inputs: tuple) -> tuple:
     "Floating tensors of `inputs` cast to float32 (keeping requires_grad); others unchanged."
@@ -240,7 +259,7 @@ def _as_float32(inputs: tuple) -> tuple:
 
 def _gradcheck_concept(dtype: str, device: Any = 'cpu') -> list[Comparison]:
     "float64: gradcheck every Function; float32: its backward (Jacobian) agrees with the float64 one to float32 precision."
-    cases = gradcheck_cases(np.random.default_rng(0), resolve_device(device))
+    cases = gradcheck_cases(np.random.default_rng(0), device)
     if dtype == 'float64':
         return [gradcheck_comparison('autograd.gradcheck', label, fn, inputs) for label, fn, inputs in cases]
     return [compare('autograd.gradcheck', f"float32 vs float64 backward: {label}, input {k}", j32, j64, dtype)
@@ -272,13 +291,18 @@ def _mse_cases(rng):
     for r in REDUCTIONS:
         yield r, Case(dnp_losses.MSELoss(reduction=r), ManualMSELoss(r), nn.MSELoss(reduction=r), inputs=(input,), targets=(target,))
 
-for _name, _make_cases, _description in [
-        ('LinearFunction', _linear_cases, 'autograd.Function for Linear: hand-written G W, G^T X, sum G'),
-        ('ReLUFunction', _relu_cases, 'autograd.Function for ReLU: gradient masked by input > 0'),
-        ('ManualMLP', _mlp_cases, 'MLP whose every backward is a hand-written autograd.Function'),
-        ('CrossEntropyFunction', _cross_entropy_cases, 'autograd.Function for softmax cross-entropy: softmax - one_hot'),
-        ('MSEFunction', _mse_cases, 'autograd.Function for the mean squared error: 2 (input - target) / n')]:
-    register_cases(_name, '40', _make_cases, _description)
+for _name, _make_cases, _description, _numpy, _torch, _builtin in [
+        ('LinearFunction', _linear_cases, 'autograd.Function for Linear: hand-written G W, G^T X, sum G',
+         'dlcourse.numpy.Linear', 'dlcourse.torch.functions.ManualLinear', 'torch.nn.Linear'),
+        ('ReLUFunction', _relu_cases, 'autograd.Function for ReLU: gradient masked by input > 0, NaN kept',
+         'dlcourse.numpy.ReLU', 'dlcourse.torch.functions.ManualReLU', 'torch.nn.ReLU'),
+        ('ManualMLP', _mlp_cases, 'MLP whose every backward is a hand-written autograd.Function',
+         'dlcourse.numpy.MLP', 'dlcourse.torch.functions.ManualMLP', 'torch.nn.Sequential'),
+        ('CrossEntropyFunction', _cross_entropy_cases, 'autograd.Function for softmax cross-entropy: softmax - one_hot',
+         'dlcourse.numpy.CrossEntropyLoss', 'dlcourse.torch.functions.ManualCrossEntropyLoss', 'torch.nn.CrossEntropyLoss'),
+        ('MSEFunction', _mse_cases, 'autograd.Function for the mean squared error: 2 (input - target) / n',
+         'dlcourse.numpy.MSELoss', 'dlcourse.torch.functions.ManualMSELoss', 'torch.nn.MSELoss')]:
+    register_cases(_name, '4b', _make_cases, _description, numpy=_numpy, torch=_torch, builtin=_builtin)
 
 # %% ../../nbs/40b_backprop_torch.ipynb #12c40296
 def _engine_check(dtype: str, device: Any = 'cpu') -> list[Comparison]:
@@ -291,10 +315,12 @@ def _engine_check(dtype: str, device: Any = 'cpu') -> list[Comparison]:
     return results
 
 # %% ../../nbs/40b_backprop_torch.ipynb #7accb70e
-for _concept in [Concept('autograd.gradcheck', '40', _gradcheck_concept,
-                         'torch.autograd.gradcheck of every hand-written autograd.Function (float64)'),
-                 Concept('engine.Value', '40', _engine_check, 'scalar autograd engine against PyTorch autograd')]:
-    register(_concept)
+register(Concept('autograd.gradcheck', '4b', _gradcheck_concept,
+                 'torch.autograd.gradcheck of every hand-written autograd.Function (float64)',
+                 numpy='dlcourse.crosscheck.gradient_check', torch='dlcourse.torch.functions.gradcheck_comparison',
+                 builtin='torch.autograd.gradcheck'))
+register(Concept('engine.Value', '4a', _engine_check, 'scalar autograd engine against PyTorch autograd',
+                 numpy='dlcourse.engine.Value', torch='dlcourse.engine.compare_with_torch', builtin='torch.autograd.backward'))
 
 # %% ../../nbs/40b_backprop_torch.ipynb #14147043
 def autograd_nodes(output: torch.Tensor) -> list:
@@ -307,13 +333,16 @@ def _next_nodes(fn: Any) -> list:
     "The grad_fn nodes feeding `fn` (None entries, for inputs needing no gradient, dropped)."
     return [f for f, _ in fn.next_functions if f is not None]
 
-def draw_autograd_graph(output: torch.Tensor, params: dict | None = None, ax: Any = None, fontsize: float = 8):
+def draw_autograd_graph(output: torch.Tensor, params: dict | None = None, ax: Any = None, fontsize: float = 8.0):
     "Draw PyTorch's backward graph of `output`: grad_fn nodes, and parameters (named from `params`) as leaves."
+    nodes = autograd_nodes(output)
+    if params is not None and not (isinstance(params, dict) and all(isinstance(k, str) and is_tensor(v) for k, v in params.items())):
+        raise TypeError(f"params: expected a dict of names to tensors, like dict(model.named_parameters()), got {describe(params)}")
     names = {id(p): name for name, p in (params or {}).items()}
     def text(fn):
         if hasattr(fn, 'variable'):
             v = fn.variable
             return f"{names.get(id(v), 'leaf')}\n{tuple(v.shape)}"
-        return type(fn).__name__
+        return type(fn).__name__.replace('Backward', '\nBackward')          # two lines keep the boxes narrow
     colour = lambda fn: '#cfe3f5' if hasattr(fn, 'variable') else '#f2f2f2'
-    return draw_dag(autograd_nodes(output), _next_nodes, text, colour, None, ax, fontsize)
+    return draw_dag(nodes, _next_nodes, text, colour, None, ax, fontsize)

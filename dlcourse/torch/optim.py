@@ -5,47 +5,63 @@
 # %% ../../nbs/50b_gd_torch.ipynb #9f73cef8
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
 
-from ..core import describe, resolve_device, resolve_dtype, to_numpy, torch_dtype
-from ..crosscheck import Comparison, Concept, compare, register
+from ..core import (check_array, check_choice, check_number, describe, is_tensor, resolve_device, resolve_dtype,
+                           to_numpy, torch_dtype)
+from ..crosscheck import RTOL, Comparison, Concept, compare, register
+from ..engine import check_str
 from ..numpy import optim as dnp_optim
 from ..numpy.nn import Parameter
-from ..numpy.optim import SGD_OPTIONS, check_known_options, check_sgd_hyperparameters
+from ..numpy.optim import (_ParamKind, _check_options, _check_param_group, _check_sgd_options, _check_state_dict,
+                                  _checked_step, _param_groups, check_known_options)
 
 # %% auto #0
 __all__ = ['SGD_CHECKS', 'SGD_GROUP_CHECK', 'CheckedOptimizer', 'SGD', 'least_squares_problem', 'least_squares_grad_numpy',
            'least_squares_grad_torch', 'sgd_trajectory', 'compare_trajectories', 'check_sgd']
 
 # %% ../../nbs/50b_gd_torch.ipynb #1fd1dccb
+def _check_leaf(p: torch.Tensor, name: str) -> None:
+    "An optimizer updates its tensors in place: each must be a leaf (a Parameter), not the result of other operations."
+    if not (p.is_leaf or p.retains_grad):
+        raise ValueError(f"{name}: expected a leaf tensor such as a Parameter, got one computed from other tensors")
+
+_TORCH_PARAMS = _ParamKind(torch.Tensor, torch.nn.Module, 'tensor', 'torch tensor', _check_leaf)
+
 class CheckedOptimizer(torch.optim.Optimizer):
-    "A `torch.optim.Optimizer` that checks its defaults and every parameter group, and rejects unknown options."
+    "A `torch.optim.Optimizer` that checks its parameters, its defaults and every parameter group, and rejects unknown options."
     def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict], defaults: dict[str, Any]):
+        if not isinstance(defaults, dict):
+            raise TypeError(f"defaults: expected a dict of hyperparameters, got {describe(defaults)}")
         self.check_hyperparameters(defaults)
-        super().__init__(params, defaults)
+        super().__init__(_param_groups(params, _TORCH_PARAMS), defaults)
+
+    def __init_subclass__(cls, **kwargs):
+        "Every optimizer's `step` first checks its closure, as in lesson 5a's NumPy base class."
+        super().__init_subclass__(**kwargs)
+        if 'step' in vars(cls): cls.step = _checked_step(vars(cls)['step'])
 
     def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
-        "Raise a clear error if the hyperparameters in `options` are invalid; subclasses define the rules."
+        "Raise a clear error if the hyperparameters in `options` are invalid; subclasses add the rules of their algorithm."
+        _check_options(options, where)
+
+    def check_grads(self) -> None:
+        "Nothing to do: PyTorch checks a tensor's `.grad` (shape, dtype, device) when it is assigned."
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        "Add a group of parameters with its own options, after checking them; a rejected group is not added."
-        where = f"param_groups[{len(self.param_groups)}]"
-        if isinstance(param_group, dict): check_known_options(param_group, self.defaults, type(self).__name__, where)
-        super().add_param_group(param_group)
-        try: self.check_hyperparameters(self.param_groups[-1], where)
-        except (TypeError, ValueError):
-            self.param_groups.pop()
-            raise
+        "Add a group of parameters with its own options, after checking them and its parameters (a rejected group is not added)."
+        where, params, names = _check_param_group(param_group, self.param_groups, self.defaults, type(self).__name__,
+                                                  _TORCH_PARAMS)
+        self.check_hyperparameters({**self.defaults, **param_group, 'params': params}, where)
+        super().add_param_group({**param_group, 'params': params if names is None else list(zip(names, params))})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        "Load a `state_dict()` after checking its saved hyperparameters (torch.optim would load invalid ones silently)."
-        groups = state_dict.get('param_groups') if isinstance(state_dict, dict) else None
-        if not isinstance(groups, list):
-            raise TypeError(f"state_dict: expected a dict with 'state' and 'param_groups', got {describe(state_dict)}")
-        for i, group in enumerate(groups):
+        "Load a `state_dict()` after checking its layout and its saved hyperparameters (torch.optim would load invalid ones silently)."
+        for i, group in enumerate(_check_state_dict(state_dict, self.param_groups)):
             self.check_hyperparameters({**self.defaults, **group}, f"state_dict['param_groups'][{i}]")
         super().load_state_dict(state_dict)
 
@@ -58,7 +74,7 @@ class SGD(CheckedOptimizer):
         super().__init__(params, defaults)
 
     def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
-        check_sgd_hyperparameters(*(options[k] for k in SGD_OPTIONS), where=where)
+        _check_sgd_options(options, where)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -95,24 +111,64 @@ SGD_GROUP_CHECK = ({'lr': 0.05, 'momentum': 0.9}, {'lr': 0.2, 'weight_decay': 0.
 
 def least_squares_problem(seed: int = 0, steps: int = 50, n: int = 64, batch: int = 8) -> dict[str, np.ndarray]:
     "A random linear least-squares problem: data, initial weight and bias, and the mini-batch indices of each step."
+    check_number(seed, 'seed', low=0, integer=True); check_number(steps, 'steps', low=1, integer=True)
+    check_number(n, 'n', low=1, integer=True); check_number(batch, 'batch', low=1, high=n, integer=True)
     rng = np.random.default_rng(seed)
     X, W0, b0 = rng.normal(size=(n, 5)), rng.normal(size=(3, 5)), rng.normal(size=3)
     Y = X @ rng.normal(size=(5, 3)) + 0.1 * rng.normal(size=(n, 3))
     batches = np.stack([rng.choice(n, batch, replace=False) for _ in range(steps)])
     return dict(X=X, Y=Y, weight=W0, bias=b0, batches=batches)
 
+def _check_least_squares(params: Any, X: Any, Y: Any, sign: Any, tensors: bool) -> None:
+    "The arguments of a least-squares gradient: weight and bias parameters, a batch that fits them, and a sign of +1 or -1."
+    kind, data = (torch.Tensor, 'torch tensor') if tensors else (Parameter, 'dlcourse.numpy.nn.Parameter')
+    if not (isinstance(params, dict) and all(isinstance(params.get(k), kind) for k in ('weight', 'bias'))):
+        raise TypeError(f"params: expected a dict with a 'weight' and a 'bias' {data}, got {describe(params)}")
+    weight = params['weight']
+    if tensors and not (is_tensor(X) and is_tensor(Y)):
+        raise TypeError(f"X, Y: expected torch tensors, got {describe(X)} and {describe(Y)}")
+    check_array(X, 'X', shape=(None, weight.shape[1]), allow_tensor=tensors)
+    if X.shape[0] == 0: raise ValueError("X: expected at least one example, got an empty batch")
+    check_array(Y, 'Y', shape=(X.shape[0], weight.shape[0]), allow_tensor=tensors)
+    if tensors and not X.dtype == Y.dtype == weight.dtype:
+        raise TypeError(f"X, Y: expected the dtype of the weight, {describe(weight)}, got {describe(X)} and {describe(Y)}")
+    check_number(sign, 'sign'); check_choice(sign, 'sign', (1.0, -1.0))
+
 def least_squares_grad_numpy(params: dict, X: np.ndarray, Y: np.ndarray, sign: float) -> None:
     "Accumulate the hand-written least-squares gradient (times `sign`) into the weight and bias."
+    _check_least_squares(params, X, Y, sign, tensors=False)
     R = X @ params['weight'].data.T + params['bias'].data - Y
     params['weight'].accumulate_grad(sign * (R.T @ X) / len(X))
     params['bias'].accumulate_grad(sign * R.sum(axis=0) / len(X))
 
 def least_squares_grad_torch(params: dict, X: torch.Tensor, Y: torch.Tensor, sign: float) -> None:
     "Backpropagate the least-squares loss (times `sign`) into the weight and bias."
+    _check_least_squares(params, X, Y, sign, tensors=True)
     loss = sign * ((X @ params['weight'].T + params['bias'] - Y) ** 2).sum() / (2 * len(X))
     loss.backward()
 
 # %% ../../nbs/50b_gd_torch.ipynb #08f44202
+def _check_trajectory_args(backend: Any, options: Any, steps: Any, groups: Any, resume_at: Any, seed: Any,
+                           opt_class: Any) -> None:
+    "The arguments of `sgd_trajectory`, checked before any step: SGD's options and groups checked by SGD's own rules."
+    check_choice(backend, 'backend', ('numpy', 'torch', 'builtin'))
+    if not isinstance(options, dict): raise TypeError(f"options: expected a dict of SGD options, got {describe(options)}")
+    defaults = dnp_optim.SGD([Parameter(np.zeros(1))]).defaults
+    check_known_options(options, defaults, 'SGD', 'options')
+    _check_sgd_options({**defaults, **options}, 'options')
+    check_number(steps, 'steps', low=1, integer=True); check_number(seed, 'seed', low=0, integer=True)
+    if resume_at is not None: check_number(resume_at, 'resume_at', low=0, high=steps - 1, integer=True)
+    if groups is not None:
+        if not (isinstance(groups, (tuple, list)) and len(groups) == 2 and all(isinstance(g, dict) for g in groups)):
+            raise TypeError(f"groups: expected a pair of dicts, the options of the weight's and the bias's group, got {describe(groups)}")
+        for k, g in enumerate(groups):
+            check_known_options(g, defaults, 'SGD', f"groups[{k}]")
+            _check_sgd_options({**defaults, **options, **g}, f"groups[{k}]")
+    base = dnp_optim.Optimizer if backend == 'numpy' else torch.optim.Optimizer
+    if opt_class is not None and not (inspect.isclass(opt_class) and issubclass(opt_class, base)):
+        raise TypeError(f"opt_class: expected a subclass of {base.__module__}.{base.__name__} for backend {backend!r}, "
+                        f"got {describe(opt_class)}")
+
 def sgd_trajectory(backend: str, options: dict, steps: int = 50, dtype: Any = 'float64', groups: tuple | None = None,
                    resume_at: int | None = None, seed: int = 0, opt_class: type | None = None,
                    device: Any = 'cpu') -> dict[str, np.ndarray]:
@@ -121,9 +177,9 @@ def sgd_trajectory(backend: str, options: dict, steps: int = 50, dtype: Any = 'f
     `backend` is 'numpy', 'torch' (ours) or 'builtin' (`torch.optim.SGD`); `options` are SGD's keyword arguments;
     `groups`, when given, holds the options of the weight's and the bias's parameter groups; `opt_class`, when
     given, replaces the backend's SGD class (a variant to test); the PyTorch backends run on `device`."""
-    if backend not in ('numpy', 'torch', 'builtin'):
-        raise ValueError(f"backend: expected one of 'numpy', 'torch', 'builtin', got {backend!r}")
-    prob, np_dtype = least_squares_problem(seed, steps), resolve_dtype(dtype)
+    _check_trajectory_args(backend, options, steps, groups, resume_at, seed, opt_class)
+    np_dtype, device = resolve_dtype(dtype), resolve_device(device)
+    prob = least_squares_problem(seed, steps)
     sign = -1.0 if options.get('maximize') else 1.0
     if backend == 'numpy':
         opt_class, step_fn = opt_class or dnp_optim.SGD, least_squares_grad_numpy
@@ -131,7 +187,6 @@ def sgd_trajectory(backend: str, options: dict, steps: int = 50, dtype: Any = 'f
         as_data = lambda a: a.astype(np_dtype)
     else:
         opt_class, step_fn = opt_class or (SGD if backend == 'torch' else torch.optim.SGD), least_squares_grad_torch
-        device = resolve_device(device)
         make_param = lambda a: torch.nn.Parameter(torch.tensor(to_numpy(a), dtype=torch_dtype(np_dtype), device=device))
         as_data = lambda a: torch.from_numpy(a.astype(np_dtype)).to(device)
     X, Y, batches = as_data(prob['X']), as_data(prob['Y']), prob['batches']
@@ -160,6 +215,11 @@ def sgd_trajectory(backend: str, options: dict, steps: int = 50, dtype: Any = 'f
 # %% ../../nbs/50b_gd_torch.ipynb #161b7e29
 def compare_trajectories(concept: str, label: str, run: dict, ref: dict, dtype: str) -> list[Comparison]:
     "Compare every final quantity of `run` with `ref`; a quantity present in only one of them fails."
+    check_str(concept, 'concept'); check_str(label, 'label'); check_choice(dtype, 'dtype', RTOL)
+    for name, quantities in (('run', run), ('ref', ref)):
+        if not isinstance(quantities, dict): raise TypeError(f"{name}: expected a dict of final quantities, got {describe(quantities)}")
+        for key, value in quantities.items():
+            check_array(value, f"{name}[{key!r}]", kind='number', finite=False)
     out = []
     for key in sorted(run.keys() | ref.keys()):
         if key in run and key in ref: out.append(compare(concept, f"{label}: {key}", run[key], ref[key], dtype))
@@ -168,6 +228,7 @@ def compare_trajectories(concept: str, label: str, run: dict, ref: dict, dtype: 
 
 def check_sgd(dtype: str = 'float64', device: Any = 'cpu', steps: int = 50) -> list[Comparison]:
     "50-step SGD trajectories of NumPy and our PyTorch SGD (on `device`) against `torch.optim.SGD`, for every option combination."
+    check_choice(dtype, 'dtype', RTOL); device = resolve_device(device); check_number(steps, 'steps', low=1, integer=True)
     runs = [(f"SGD({label})", options, None, None) for label, options in SGD_CHECKS.items()]
     runs += [('SGD(param groups)', {'lr': 0.01}, SGD_GROUP_CHECK, None),
              ('SGD(state_dict resume)', SGD_CHECKS['everything'], None, steps // 2)]
@@ -179,5 +240,6 @@ def check_sgd(dtype: str = 'float64', device: Any = 'cpu', steps: int = 50) -> l
             results += compare_trajectories(concept, f"{backend} vs builtin", run, ref, dtype)
     return results
 
-register(Concept('SGD', '50', check_sgd, 'stochastic gradient descent: momentum, dampening, Nesterov, weight decay, '
-                 'maximize, param groups, state_dict resume (50-step trajectories)'))
+register(Concept('SGD', '5b', check_sgd, 'stochastic gradient descent: momentum, dampening, Nesterov, weight decay, '
+                 'maximize, param groups, state_dict resume (50-step trajectories)',
+                 numpy='dlcourse.numpy.SGD', torch='dlcourse.torch.SGD', builtin='torch.optim.SGD'))
