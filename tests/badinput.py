@@ -87,7 +87,9 @@ def resolve(dotted: str) -> Any:
     raise ImportError(dotted)
 
 
-def _is_tensor(x) -> bool: return type(x).__module__.startswith('torch') and hasattr(x, 'is_floating_point')
+def _is_tensor(x) -> bool:
+    "Whether `x` is a torch.Tensor (not a dtype or device, which share some of its attributes)."
+    return type(x).__module__.startswith('torch') and hasattr(x, 'is_floating_point') and hasattr(x, 'shape')
 
 
 def _short(value: Any) -> str:
@@ -117,10 +119,9 @@ def mutations(value: Any, none_ok: bool) -> list[tuple[str, Any]]:
         if np.issubdtype(value.dtype, np.floating):
             doubtful += [value.astype(np.int64), value.astype(np.float32 if value.dtype == np.float64 else np.float64)]
             if value.size: doubtful.append(_nan_like(value))
-        try:
+        if np.issubdtype(value.dtype, np.number) or value.dtype == bool:
             import torch
             doubtful.append(torch.as_tensor(value))
-        except ImportError: pass
     elif _is_tensor(value):
         import torch
         wrong = ['x', None, object()]
