@@ -239,7 +239,7 @@ def precompute_grid(widths: Sequence[int] = WIDTHS, fractions: Sequence[float] =
 
 def draw_run(**settings: Any):
     "The learning curves of the run `settings` describe, titled with those settings."
-    ax = plot_curves(train_curves(**_checked(settings, 'settings')), legend=True)
+    ax = plot_curves(train_curves(**settings), legend=True)
     ax.set_title(', '.join(f"{k.replace('_', ' ')} {v}" for k, v in settings.items()), fontsize=9)
     return ax
 
