@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import check_choice, check_number, describe, is_tensor
+from .core import check_bool, check_choice, check_number, describe, is_tensor
 from .learner import Callback, CancelFitException
 
 # %% auto #0
@@ -25,6 +25,12 @@ def snapshot_state(model: Any) -> dict:
             for name, value in model.state_dict().items()}
 
 # %% ../nbs/91a_overfitting.ipynb #5a47eab2
+def _check_learner(learn: Any) -> Any:
+    "Check that `learn` is a Learner, or stands in for one: it has the `history` and `model` a callback reads."
+    if not (hasattr(learn, 'history') and hasattr(learn, 'model')):
+        raise TypeError(f"learn: expected a Learner (with .history and .model), got {describe(learn)}")
+    return learn
+
 class EarlyStopping(Callback):
     "Stop a fit when `monitor` has not improved by more than `min_delta` for `patience` epochs; restore the best weights."
     order = 50
@@ -36,9 +42,7 @@ class EarlyStopping(Callback):
         self.patience = check_number(patience, 'patience', low=0, integer=True)
         self.min_delta = check_number(min_delta, 'min_delta', low=0)
         self.mode = check_choice(mode, 'mode', ('min', 'max'))
-        if not isinstance(restore_best_weights, (bool, np.bool_)):
-            raise TypeError(f"restore_best_weights: expected True or False, got {describe(restore_best_weights)}")
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = check_bool(restore_best_weights, 'restore_best_weights')
         self.reset()
 
     def reset(self) -> None:
@@ -46,20 +50,24 @@ class EarlyStopping(Callback):
         self.best_score, self.best_epoch, self.stopped_epoch, self.best_state, self.wait = None, None, None, None, 0
 
     def improved(self, score: float) -> bool:
-        "Whether `score` beats the best so far by more than `min_delta` in the direction of `mode`."
-        if not math.isfinite(score): return False
+        "Whether `score` beats the best so far by more than `min_delta` in the direction of `mode` (an infinite one never does)."
+        if math.isinf(check_number(score, 'score', allow_inf=True)): return False
         if self.best_score is None: return True
         return score < self.best_score - self.min_delta if self.mode == 'min' else score > self.best_score + self.min_delta
 
-    def before_fit(self, learn) -> None: self.reset()
+    def before_fit(self, learn) -> None:
+        _check_learner(learn)
+        self.reset()
 
     def after_epoch(self, learn) -> None:
-        record = learn.history.epochs[-1]
+        epochs = _check_learner(learn).history.epochs
+        if not epochs: raise ValueError("learn: learn.history holds no epoch yet; after_epoch reads the epoch just recorded")
+        record = epochs[-1]
         if self.monitor not in record:
-            raise ValueError(f"monitor: {self.monitor!r} is not recorded by this fit; available: {', '.join(sorted(record))}"
+            raise ValueError(f"monitor: {self.monitor!r} is not recorded in learn.history; available: {', '.join(sorted(record))}"
                              + ('' if 'valid_loss' in record else " (pass valid_dl to the Learner to get valid_* columns)"))
         score = float(record[self.monitor])
-        if self.improved(score):
+        if not math.isnan(score) and self.improved(score):
             self.best_score, self.best_epoch, self.wait = score, record['epoch'], 0
             if self.restore_best_weights: self.best_state = snapshot_state(learn.model)
             return
@@ -69,6 +77,7 @@ class EarlyStopping(Callback):
             raise CancelFitException()
 
     def after_fit(self, learn) -> None:
+        _check_learner(learn)
         if self.restore_best_weights and self.best_state is not None: learn.model.load_state_dict(self.best_state)
 
     def __repr__(self) -> str:

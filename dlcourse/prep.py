@@ -19,8 +19,41 @@ from .data import NotFittedError, one_hot
 # %% auto #0
 __all__ = ['PATIENT_COLUMNS', 'CITIES', 'OUTLIER_METHODS', 'IMPUTE_STRATEGIES', 'Table', 'make_patients', 'drop_duplicates',
            'unify_categories', 'OutlierBounds', 'zscore_outliers', 'iqr_outliers', 'clip_outliers', 'drop_outliers',
-           'Imputer', 'OneHotEncoder', 'stratified_kfold', 'make_imbalanced', 'random_oversample', 'random_undersample',
-           'class_weights']
+           'Imputer', 'OneHotEncoder', 'stratified_kfold', 'check_labelled', 'make_imbalanced', 'random_oversample',
+           'random_undersample', 'class_weights']
+
+# %% ../nbs/92a_data_prep.ipynb #a081cbf7
+def _check_table(X: Any, name: str = 'X', ndim: Any = 2, kind: str = 'float') -> np.ndarray:
+    "Check a table of measurements: a NumPy array of `ndim` dimensions and `kind` dtype; NaN (missing) allowed, inf not."
+    check_array(X, name, ndim=ndim, kind=kind, finite=False, allow_tensor=False)
+    if np.issubdtype(X.dtype, np.floating) and np.isinf(X).any():
+        where = tuple(int(i) for i in np.argwhere(np.isinf(X))[0])
+        raise ValueError(f"{name}: contains inf at index {where}; mark a missing value with NaN")
+    return X
+
+def _check_rows(y: Any, X: np.ndarray, name: str = 'y', kind: str | None = None) -> np.ndarray:
+    "Check that `y` is a 1-D array with one entry per row of `X`."
+    check_array(y, name, ndim=1, kind=kind, finite=False, allow_tensor=False)
+    if len(y) != len(X):
+        raise ValueError(f"X, {name}: expected the same number of samples (rows), got {len(X)} and {len(y)}")
+    return y
+
+def _is_missing(value: Any) -> bool:
+    "Whether a category entry marks a missing value (None or a float NaN)."
+    return value is None or (isinstance(value, float) and value != value)
+
+def _as_categories(values: Any, name: str = 'values', allow_missing: bool = True) -> tuple[np.ndarray, list]:
+    "`values` (a 1-D array of strings, or a list of them) as an array and a list; None or NaN mark a missing entry when `allow_missing`."
+    if isinstance(values, (list, tuple)): values = np.array(values, dtype=object)
+    check_array(values, name, ndim=1, kind=None, finite=False, allow_tensor=False)
+    if values.dtype.kind not in 'UO':
+        raise TypeError(f"{name}: expected a 1-D array of strings (dtype str or object), got {describe(values)}")
+    items = values.tolist()
+    for i, v in enumerate(items):
+        if isinstance(v, str): continue
+        if not _is_missing(v): raise TypeError(f"{name}: expected strings, got {type(v).__name__} {v!r} at index {i}")
+        if not allow_missing: raise ValueError(f"{name}: missing value ({v!r}) at index {i}; fill or drop it first")
+    return values, items
 
 # %% ../nbs/92a_data_prep.ipynb #50e75a09
 @dataclass(frozen=True, repr=False)
@@ -30,6 +63,16 @@ class Table:
     columns: tuple
     city: np.ndarray
     y: np.ndarray
+
+    def __post_init__(self):
+        "Check the fields (a 2-D float table, one name per column, one city and one integer label per row); keep `city` as an array."
+        _check_table(self.X)
+        if not isinstance(self.columns, tuple) or not all(isinstance(c, str) for c in self.columns):
+            raise TypeError(f"columns: expected a tuple of column names, got {describe(self.columns)}")
+        if len(self.columns) != self.X.shape[1]:
+            raise ValueError(f"columns: expected {self.X.shape[1]} names, one per column of X, got {len(self.columns)}")
+        object.__setattr__(self, 'city', _check_rows(_as_categories(self.city, 'city')[0], self.X, 'city'))
+        _check_rows(self.y, self.X, 'y', kind='int')
 
     def __len__(self) -> int: return len(self.y)
     def __repr__(self) -> str:
@@ -75,21 +118,6 @@ def make_patients(n_samples: int = 400, duplicate_rate: float = 0.08, seed: Any 
     return messy, Table(X[rows], PATIENT_COLUMNS, clean.city[rows], y[rows])
 
 # %% ../nbs/92a_data_prep.ipynb #00ccc724
-def _check_table(X: Any, name: str = 'X', ndim: Any = 2, kind: str = 'float') -> np.ndarray:
-    "Check a table of measurements: a NumPy array of `ndim` dimensions and `kind` dtype; NaN (missing) allowed, inf not."
-    check_array(X, name, ndim=ndim, kind=kind, finite=False, allow_tensor=False)
-    if np.issubdtype(X.dtype, np.floating) and np.isinf(X).any():
-        where = tuple(int(i) for i in np.argwhere(np.isinf(X))[0])
-        raise ValueError(f"{name}: contains inf at index {where}; mark a missing value with NaN")
-    return X
-
-def _check_rows(y: Any, X: np.ndarray, name: str = 'y', kind: str | None = None) -> np.ndarray:
-    "Check that `y` is a 1-D array with one entry per row of `X`."
-    check_array(y, name, ndim=1, kind=kind, finite=False, allow_tensor=False)
-    if len(y) != len(X):
-        raise ValueError(f"X, {name}: expected the same number of samples (rows), got {len(X)} and {len(y)}")
-    return y
-
 def _row_keys(X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
     "One byte string per record (row of `X`, label of `y`), equal when the records are (NaN equals NaN, -0.0 equals 0.0)."
     if np.issubdtype(X.dtype, np.floating):
@@ -120,22 +148,6 @@ def drop_duplicates(X: np.ndarray, y: np.ndarray | None = None, return_index: bo
     return _subset(X, y, np.sort(first), return_index)
 
 # %% ../nbs/92a_data_prep.ipynb #a7cf4000
-def _is_missing(value: Any) -> bool:
-    "Whether a category entry marks a missing value (None or a float NaN)."
-    return value is None or (isinstance(value, float) and value != value)
-
-def _check_categories(values: Any, name: str = 'values', allow_missing: bool = True) -> list:
-    "Check that `values` is a 1-D array of strings (object arrays may hold None/NaN when `allow_missing`); return a list."
-    check_array(values, name, ndim=1, kind=None, finite=False, allow_tensor=False)
-    if values.dtype.kind not in 'UO':
-        raise TypeError(f"{name}: expected a 1-D array of strings (dtype str or object), got {describe(values)}")
-    items = values.tolist()
-    for i, v in enumerate(items):
-        if isinstance(v, str): continue
-        if not _is_missing(v): raise TypeError(f"{name}: expected strings, got {type(v).__name__} {v!r} at index {i}")
-        if not allow_missing: raise ValueError(f"{name}: missing value ({v!r}) at index {i}; fill or drop it first")
-    return items
-
 def _normalizer(case: bool, strip: bool):
     "The function that maps a spelling to the key spellings are grouped by."
     def key(s: str) -> str:
@@ -146,7 +158,7 @@ def _normalizer(case: bool, strip: bool):
 def unify_categories(values: np.ndarray, mapping: dict | None = None, case: bool = True,
                      strip: bool = True) -> tuple[np.ndarray, dict]:
     "One spelling per category: group spellings equal up to case/spaces or by `mapping`; returns (new values, {old: new})."
-    items = _check_categories(values)
+    values, items = _as_categories(values)
     key = _normalizer(check_bool(case, 'case'), check_bool(strip, 'strip'))
     if mapping is None: mapping = {}
     if not isinstance(mapping, dict):
@@ -242,6 +254,7 @@ def zscore_outliers(X: np.ndarray, threshold: float = 3.0) -> np.ndarray:
 
 def iqr_outliers(X: np.ndarray, k: float = 1.5) -> np.ndarray:
     "Boolean mask of the entries of `X` outside Tukey's fences Q1 - k*IQR, Q3 + k*IQR of their column of `X`."
+    check_number(k, 'k', low=0, low_inclusive=False)
     return OutlierBounds('iqr', k).fit(X).mask(X)
 
 # %% ../nbs/92a_data_prep.ipynb #da5e6b22
@@ -249,7 +262,8 @@ def _check_bounds(bounds: Any) -> OutlierBounds:
     "Check that `bounds` is a fitted `OutlierBounds`."
     if not isinstance(bounds, OutlierBounds):
         raise TypeError(f"bounds: expected a fitted OutlierBounds (e.g. OutlierBounds('iqr').fit(X_train)), got {describe(bounds)}")
-    bounds._check_fitted('clip/drop')
+    if not hasattr(bounds, 'n_features_in_'):
+        raise NotFittedError("bounds: this OutlierBounds is not fitted yet; fit it on the training split first")
     return bounds
 
 def _output(X: np.ndarray, inplace: bool) -> np.ndarray:
@@ -331,13 +345,15 @@ class OneHotEncoder(_Fitted):
     "Encode a 1-D array of string categories as one-hot rows, with the categories learned in `fit` (sorted)."
     def __init__(self, handle_unknown: str = 'error', dtype: Any = 'float64'):
         self.handle_unknown = check_choice(handle_unknown, 'handle_unknown', ('error', 'ignore'))
+        if dtype is None: raise TypeError("dtype: expected a NumPy numeric dtype such as 'float64', got None")
+        one_hot(np.zeros(0, dtype=np.int64), num_classes=1, dtype=dtype)   # one_hot's own check of `dtype`, made now
         self.dtype = dtype
 
     def _params(self) -> dict: return dict(handle_unknown=self.handle_unknown, dtype=self.dtype)
 
     def fit(self, values: np.ndarray) -> OneHotEncoder:
         "Learn the sorted list of distinct categories in `values`."
-        items = _check_categories(values, allow_missing=False)
+        items = _as_categories(values, allow_missing=False)[1]
         if not items: raise ValueError("values: expected at least one value to learn the categories from, got 0")
         self.categories_ = np.array(sorted(set(items)), dtype=object)
         self.n_features_in_ = 1
@@ -346,7 +362,7 @@ class OneHotEncoder(_Fitted):
     def transform(self, values: np.ndarray) -> np.ndarray:
         "One row per value, one column per category: 1 where the value is that category (all 0 for an ignored unknown)."
         self._check_fitted('transform')
-        items = _check_categories(values, allow_missing=False)
+        items = _as_categories(values, allow_missing=False)[1]
         position = {c: i for i, c in enumerate(self.categories_)}
         codes = np.array([position.get(v, -1) for v in items], dtype=np.int64)
         unknown = codes < 0
@@ -374,6 +390,7 @@ class OneHotEncoder(_Fitted):
     def feature_names(self, prefix: str = 'x') -> list[str]:
         "A name for each output column: 'prefix=category'."
         self._check_fitted('feature_names')
+        if not isinstance(prefix, str): raise TypeError(f"prefix: expected a string, got {describe(prefix)}")
         return [f"{prefix}={c}" for c in self.categories_]
 
 # %% ../nbs/92a_data_prep.ipynb #c1b849a8
@@ -389,7 +406,7 @@ def stratified_kfold(y: np.ndarray, n_splits: int = 5, shuffle: bool = True, see
     check_number(n_splits, 'n_splits', low=2, integer=True)
     shuffle = check_bool(shuffle, 'shuffle')
     classes, counts = np.unique(y, return_counts=True)
-    if len(y) < n_splits: raise ValueError(f"n_splits: cannot make {n_splits} folds of {len(y)} samples")
+    if len(y) < n_splits: raise ValueError(f"y: cannot make n_splits={n_splits} folds of {len(y)} samples")
     if counts.min() < n_splits:
         raise ValueError(f"y: class {classes[counts.argmin()]} has only {counts.min()} samples, fewer than n_splits={n_splits}, "
                          "so it cannot appear in every fold")
@@ -401,8 +418,8 @@ def stratified_kfold(y: np.ndarray, n_splits: int = 5, shuffle: bool = True, see
     return ((np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits))
 
 # %% ../nbs/92a_data_prep.ipynb #09f6eea4
-def _check_labelled(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    "Check samples `X` (any number of dims, numeric, finite) and their class labels `y`."
+def check_labelled(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    "Check samples `X` (a NumPy array of any number of dims, numeric, finite) and their class labels `y`; return both."
     check_array(X, 'X', ndim=range(1, 33), kind='number', allow_tensor=False)
     _check_labels(y)
     _check_rows(y, X)
@@ -411,7 +428,7 @@ def _check_labelled(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def make_imbalanced(X: np.ndarray, y: np.ndarray, cls: int, factor: float = 20, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     "Keep round(n / `factor`) of the n rows of class `cls` (half up, at least one, at random); new arrays in the original order."
-    _check_labelled(X, y)
+    check_labelled(X, y)
     check_number(cls, 'cls', integer=True)
     check_number(factor, 'factor', low=1)
     members = np.flatnonzero(y == cls)
@@ -423,7 +440,7 @@ def make_imbalanced(X: np.ndarray, y: np.ndarray, cls: int, factor: float = 20, 
 
 def random_oversample(X: np.ndarray, y: np.ndarray, seed: Any = 0, ratio: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     "Add random copies of rows of each class until it has round(`ratio` × the largest class's count); originals come first."
-    _check_labelled(X, y)
+    check_labelled(X, y)
     check_number(ratio, 'ratio', low=0, high=1, low_inclusive=False)
     rng = as_generator(seed, 'seed')
     classes, counts = np.unique(y, return_counts=True)
@@ -435,7 +452,7 @@ def random_oversample(X: np.ndarray, y: np.ndarray, seed: Any = 0, ratio: float 
 
 def random_undersample(X: np.ndarray, y: np.ndarray, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     "Keep, from every class, as many random rows as the smallest class has; new arrays in the original order."
-    _check_labelled(X, y)
+    check_labelled(X, y)
     rng = as_generator(seed, 'seed')
     classes, counts = np.unique(y, return_counts=True)
     keep = np.sort(np.concatenate([rng.choice(np.flatnonzero(y == c), size=counts.min(), replace=False) for c in classes]))

@@ -1,4 +1,5 @@
 """Early stopping (dlcourse.callbacks) with scripted validation scores, both backends; and the overfitting exploration."""
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -116,6 +117,26 @@ def test_nan_is_never_an_improvement():
     assert (es.best_epoch, es.stopped_epoch, weight(model)) == (0, 2, 0.0)
 
 
+def test_improved_takes_a_number_and_refuses_nan():
+    es = EarlyStopping()
+    assert es.improved(1.0) and not es.improved(float('inf')) and es.improved(np.float32(0.5))
+    for bad, error in (('x', TypeError), (None, TypeError), (True, TypeError), (float('nan'), ValueError)):
+        with pytest.raises(error, match='^score'):
+            es.improved(bad)
+
+
+@pytest.mark.parametrize('hook', ['before_fit', 'after_epoch', 'after_fit'])
+@pytest.mark.parametrize('learn', [3, 'learn', SimpleNamespace(model=None)])
+def test_hooks_refuse_something_that_is_not_a_learner(hook, learn):
+    with pytest.raises(TypeError, match='^learn: expected a Learner'):
+        getattr(EarlyStopping(), hook)(learn)
+
+
+def test_after_epoch_needs_a_recorded_epoch():
+    with pytest.raises(ValueError, match='^learn: learn.history holds no epoch'):
+        EarlyStopping().after_epoch(SimpleNamespace(history=History(), model=numpy_model()))
+
+
 def test_reset_between_fits():
     stub = SimpleNamespace(history=History(), model=numpy_model())
     es = EarlyStopping(patience=0)
@@ -148,7 +169,7 @@ def test_unknown_monitor_names_the_available_keys():
     stub = SimpleNamespace(history=History([], [{'epoch': 0, 'train_loss': 1.0, 'valid_loss': 0.5}]), model=numpy_model())
     with pytest.raises(ValueError) as info:
         EarlyStopping(monitor='val_loss').after_epoch(stub)
-    assert "monitor: 'val_loss' is not recorded by this fit; available: epoch, train_loss, valid_loss" == str(info.value)
+    assert "monitor: 'val_loss' is not recorded in learn.history; available: epoch, train_loss, valid_loss" == str(info.value)
     stub = SimpleNamespace(history=History([], [{'epoch': 0, 'train_loss': 1.0}]), model=numpy_model())
     with pytest.raises(ValueError, match='available: epoch, train_loss.*pass valid_dl'):
         EarlyStopping().after_epoch(stub)
@@ -200,7 +221,8 @@ def test_unknown_monitor_in_a_fit_propagates():
 
 
 # the exploration's computation (dlcourse.explore.overfitting)
-from dlcourse.explore.overfitting import Curves, add_label_noise, sweep, train_curves, training_subset
+from dlcourse.explore.overfitting import (Curves, add_label_noise, plot_curves, plot_grid, plot_sweep, precompute_grid,
+                                          sweep, train_curves, training_subset)
 
 
 def test_add_label_noise():
@@ -217,7 +239,7 @@ def test_add_label_noise():
 @pytest.mark.parametrize('kwargs, message', [
     (dict(noise=-0.1), 'noise: expected a value in [0, 1]'),
     (dict(noise=0.1, num_classes=0), 'num_classes: expected a value >= 1'),
-    (dict(noise=0.1, num_classes=3), 'y: labels must lie in [0, 3)'),
+    (dict(noise=0.1, num_classes=3), 'y: labels must lie in [0, num_classes=3)'),
     (dict(noise=0.1, seed=-1), 'seed: expected a value >= 0'),
 ])
 def test_add_label_noise_bad_input(kwargs, message):
@@ -271,6 +293,56 @@ def test_sweep_bad_input(knob, values, settings, message):
     with pytest.raises(ValueError) as info:
         sweep(knob, values, **settings)
     assert message in str(info.value)
+
+
+def test_sweep_checks_every_value_and_setting_before_training(monkeypatch):
+    import dlcourse.explore.overfitting as ov
+    trained = []
+    monkeypatch.setattr(ov, '_train_curves', lambda *args: trained.append(args))
+    for call, message in ((lambda: sweep('width', [4, 0]), 'values[1]: width: expected a value >= 1'),
+                          (lambda: sweep('width', [4, 'x']), 'values[1]: expected a real number'),
+                          (lambda: sweep('width', 'x'), 'values: expected a list of numbers'),
+                          (lambda: sweep('width', [4], epochs=0), 'settings: epochs: expected a value >= 1'),
+                          (lambda: sweep('width', [4], colour='red'), 'settings: '),
+                          (lambda: plot_grid(widths=(4, 0)), 'widths[1]: width'),
+                          (lambda: plot_grid(fractions=(0.1, 2.0)), 'fractions[1]: fraction'),
+                          (lambda: precompute_grid(noises=(0.0, 1.0)), 'noises[1]: noise'),
+                          (lambda: precompute_grid(weight_decays=object()), 'weight_decays: expected a list')):
+        with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+            call()
+    assert trained == []
+
+
+def test_training_subset_checks_before_loading(monkeypatch):
+    import dlcourse.explore.overfitting as ov
+    monkeypatch.setattr(ov, 'digits_splits', lambda **kwargs: pytest.fail('loaded the data before checking'))
+    for kwargs, message in ((dict(fraction=0.0), 'fraction'), (dict(noise=1.5), 'noise'), (dict(seed=None), 'seed')):
+        with pytest.raises((TypeError, ValueError), match=message):
+            training_subset(**kwargs)
+
+
+def test_curves_checks_and_copies_its_columns():
+    column = np.array([0.5, 0.4])
+    curves = Curves((), column, column, column, column)
+    assert curves.train_error is not column and column.flags.writeable and not curves.train_error.flags.writeable
+    with pytest.raises(TypeError, match='settings'): Curves([], column, column, column, column)
+    with pytest.raises(TypeError, match='train_loss'): Curves((), column, column, [0.5, 0.4], column)
+    with pytest.raises(ValueError, match='valid_loss: expected one value per epoch'): Curves((), column, column, column, column[:1])
+    with pytest.raises(ValueError, match='train_error'): Curves((), column[:0], column[:0], column[:0], column[:0])
+
+
+def test_plots_check_what_they_draw():
+    import matplotlib.pyplot as plt
+    curves = Curves((), *np.full((4, 3), 0.5))
+    with pytest.raises(TypeError, match='curves'): plot_curves({'train_error': [0.5]})
+    with pytest.raises(TypeError, match='ax: expected a Matplotlib Axes'): plot_curves(curves, ax='left')
+    with pytest.raises(TypeError, match='legend'): plot_curves(curves, legend='yes')
+    result = dict(knob='width', values=[2, 4], train_error=np.array([0.5, 0.2]), valid_error=np.array([0.6, 0.4]))
+    with pytest.raises(ValueError, match="result: expected the keys"): plot_sweep({'knob': 'width'})
+    with pytest.raises(ValueError, match=re.escape("result['valid_error']")): plot_sweep({**result, 'valid_error': np.ones(3)})
+    with pytest.raises(TypeError, match='log'): plot_sweep(result, log=None)
+    assert plot_sweep(result, log=True).get_xscale() == 'log'
+    plt.close('all')
 
 
 def test_sweep_more_data_narrows_the_gap():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dlcourse.data import NotFittedError
-from dlcourse.prep import (CITIES, IMPUTE_STRATEGIES, Imputer, OneHotEncoder, OutlierBounds, class_weights,
-                           clip_outliers, drop_duplicates, drop_outliers, iqr_outliers, make_imbalanced, make_patients,
+from dlcourse.prep import (CITIES, IMPUTE_STRATEGIES, Imputer, OneHotEncoder, OutlierBounds, Table, check_labelled,
+                           class_weights, clip_outliers, drop_duplicates, drop_outliers, iqr_outliers, make_imbalanced, make_patients,
                            random_oversample, random_undersample, stratified_kfold, unify_categories, zscore_outliers)
 
 
@@ -227,7 +227,8 @@ def test_drop_outliers_rows_labels_index():
     (lambda: OutlierBounds().mask(np.ones((2, 2))), NotFittedError, 'not fitted yet'),
     (lambda: OutlierBounds().fit(np.ones((3, 2))).mask(np.ones((3, 3))), ValueError, 'X: expected 2 features'),
     (lambda: clip_outliers(np.ones((3, 2)), (0, 1)), TypeError, 'bounds: expected a fitted OutlierBounds'),
-    (lambda: clip_outliers(np.ones((3, 2)), OutlierBounds()), NotFittedError, 'not fitted yet'),
+    (lambda: clip_outliers(np.ones((3, 2)), OutlierBounds()), NotFittedError, 'bounds: this OutlierBounds is not fitted yet'),
+    (lambda: iqr_outliers(np.ones((3, 2)), k=None), TypeError, 'k: expected a real number'),
     (lambda: drop_outliers(np.ones((3, 2)), OutlierBounds().fit(np.ones((3, 2))), np.ones(2)), ValueError, 'X, y'),
 ])
 def test_outliers_bad_input(make, exc, msg):
@@ -269,7 +270,9 @@ def test_unify_categories_recovers_the_patients_cities():
     (lambda: unify_categories(np.array([1, 2])), TypeError, 'values: expected a 1-D array of strings'),
     (lambda: unify_categories(np.array(['a', 3], dtype=object)), TypeError, 'values: expected strings, got int 3 at index 1'),
     (lambda: unify_categories(np.array([['a']])), ValueError, 'values: expected a 1-D array'),
-    (lambda: unify_categories(['a', 'b']), TypeError, 'values: expected a NumPy array'),
+    (lambda: unify_categories('ab'), TypeError, 'values: expected a NumPy array'),
+    (lambda: unify_categories([['a']]), ValueError, 'values: expected a 1-D array'),
+    (lambda: unify_categories(['a', 3]), TypeError, 'values: expected strings, got int 3 at index 1'),
     (lambda: unify_categories(np.array(['a']), mapping=[('a', 'b')]), TypeError, 'mapping: expected a dict'),
     (lambda: unify_categories(np.array(['a']), mapping={'a': 1}), TypeError, 'mapping: expected strings'),
     (lambda: unify_categories(np.array(['a']), mapping={'a': 'B', 'A': 'C'}), ValueError, "mapping: 'A' is mapped to both"),
@@ -311,12 +314,41 @@ def test_one_hot_encoder_roundtrip_dtype_and_names():
     (lambda: OneHotEncoder().fit(np.array(['a', None], dtype=object)), ValueError, 'values: missing value'),
     (lambda: OneHotEncoder().fit(np.array([], dtype=str)), ValueError, 'values: expected at least one value'),
     (lambda: OneHotEncoder().transform(np.array(['a'])), NotFittedError, 'not fitted yet'),
-    (lambda: OneHotEncoder(dtype='str').fit(np.array(['a'])).transform(np.array(['a'])), TypeError, 'dtype'),
+    (lambda: OneHotEncoder(dtype='str'), TypeError, 'dtype'),
+    (lambda: OneHotEncoder(dtype=None), TypeError, 'dtype: expected a NumPy numeric dtype'),
+    (lambda: OneHotEncoder().fit(np.array(['a'])).feature_names(3), TypeError, 'prefix: expected a string'),
     (lambda: OneHotEncoder().fit(np.array(['a', 'b'])).inverse_transform(np.ones((1, 2))), ValueError, 'at most one 1'),
     (lambda: OneHotEncoder().fit(np.array(['a', 'b'])).inverse_transform(np.ones((1, 3))), ValueError, 'encoded'),
 ])
 def test_one_hot_encoder_bad_input(make, exc, msg):
     with pytest.raises(exc, match=msg): make()
+
+
+def test_categories_given_as_a_list_are_taken():
+    enc = OneHotEncoder().fit(['b', 'a', 'b'])
+    assert enc.categories_.tolist() == ['a', 'b'] and enc.transform(['b']).tolist() == [[0.0, 1.0]]
+    assert unify_categories(['NY', 'ny', None])[0].tolist() == ['NY', 'NY', None]
+
+
+def test_table_checks_its_fields():
+    X = np.array([[1.0, np.nan], [2.0, 3.0]])
+    table = Table(X, ('a', 'b'), ['x', None], np.array([0, 1]))
+    assert isinstance(table.city, np.ndarray) and len(table) == 2
+    for kwargs, exc, msg in ((dict(columns=('a',)), ValueError, 'columns: expected 2 names'),
+                             (dict(columns=['a', 'b']), TypeError, 'columns: expected a tuple'),
+                             (dict(city=['x']), ValueError, 'city'),
+                             (dict(y=np.array([0.0, 1.0])), TypeError, 'y: expected an integer dtype'),
+                             (dict(X=X.tolist()), TypeError, 'X: expected a NumPy array')):
+        with pytest.raises(exc, match=msg):
+            Table(**{**dict(X=X, columns=('a', 'b'), city=['x', None], y=np.array([0, 1])), **kwargs})
+
+
+def test_check_labelled_is_the_shared_check_of_samples_and_labels():
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    assert check_labelled(X, y) == (X, y)
+    with pytest.raises(ValueError, match='X, y: expected the same number'): check_labelled(X[:3], y)
+    with pytest.raises(TypeError, match='X: expected a NumPy array'): check_labelled(X.tolist(), y)
+    with pytest.raises(ValueError, match='y: expected at least one sample'): check_labelled(X[:0], y[:0])
 
 
 # ----------------------------------------------------------------------------------------------- stratified_kfold
@@ -363,7 +395,7 @@ def test_stratified_kfold_checks_eagerly():
     (np.zeros(10), {}, TypeError, 'y: expected an integer dtype'),
     (np.zeros((10, 1), dtype=int), {}, ValueError, 'y: expected a 1-D array'),
     (np.array([0, 1, -1, 0, 1]), dict(n_splits=2), ValueError, 'y: class labels must be non-negative'),
-    (np.zeros(3, dtype=int), dict(n_splits=5), ValueError, 'n_splits: cannot make 5 folds of 3 samples'),
+    (np.zeros(3, dtype=int), dict(n_splits=5), ValueError, 'y: cannot make n_splits=5 folds of 3 samples'),
     (np.zeros(10, dtype=int), dict(seed=-1), ValueError, 'seed'),
     (np.zeros(10, dtype=int), dict(shuffle='yes'), TypeError, 'shuffle'),
 ])
@@ -502,7 +534,8 @@ def test_per_class_recall_matches_sklearn():
 
 def test_per_class_recall_bad_input():
     from dlcourse.explore.prep import per_class_recall
-    with pytest.raises(ValueError, match='y_pred: expected shape'): per_class_recall(np.zeros(3, int), np.zeros(2, int), 2)
+    with pytest.raises(ValueError, match='y_true, y_pred: expected one prediction per label'):
+        per_class_recall(np.zeros(3, int), np.zeros(2, int), 2)
     with pytest.raises(ValueError, match=r'y_true: labels must be in 0..1'): per_class_recall(np.array([2]), np.array([0]), 2)
     with pytest.raises(TypeError, match='y_pred: expected an integer dtype'): per_class_recall(np.zeros(1, int), np.zeros(1), 2)
 
@@ -557,7 +590,37 @@ def test_recall_table_and_plots(table):
     fig = plot_imbalance_grid(factors=(20,))                              # cached runs: no training
     assert len(fig.axes) == 4
     plt.close('all')
-    with pytest.raises(ValueError, match='factors, remedies'): plot_imbalance_grid(factors=())
+    with pytest.raises(ValueError, match='factors: expected at least one value'): plot_imbalance_grid(factors=())
+    with pytest.raises(ValueError, match=r'remedies\[1\]: expected one of'): plot_imbalance_grid(remedies=('none', 'smote'))
+    with pytest.raises(TypeError, match='ax: expected a Matplotlib Axes'): plot_recall_bars(table['none'], ax='left')
+    with pytest.raises(TypeError, match='title'): plot_recall_bars(table['none'], title=3)
+    with pytest.raises(TypeError, match=r"results\['none'\]"): format_recall_table({'none': 3})
+
+
+def test_imbalance_result_checks_its_fields():
+    from dlcourse.explore.prep import ImbalanceResult
+    good = dict(factor=20.0, remedy='none', cls=3, seed=0, steps=300, kept=6, recall=np.full(10, 0.5), accuracy=0.9,
+                train_counts=np.full(10, 6))
+    ImbalanceResult(**good)
+    for field, bad, message in (('remedy', 'smote', 'remedy'), ('cls', 10, 'cls'), ('factor', 0.5, 'factor'),
+                                ('recall', np.full(10, 1.5), 'recall: expected values in'), ('accuracy', 1.5, 'accuracy'),
+                                ('train_counts', np.full(9, 6), 'recall, train_counts'),
+                                ('train_counts', np.full(10, -1), 'train_counts: expected counts >= 0')):
+        with pytest.raises((TypeError, ValueError), match=message): ImbalanceResult(**{**good, field: bad})
+
+
+def test_remedy_data_and_the_cut_check_before_work(monkeypatch):
+    import dlcourse.explore.prep as ep
+    from dlcourse.explore.prep import imbalance_table, imbalanced_digits, remedy_data
+    X, y = imbalanced_data()
+    X = X.reshape(len(y), -1)
+    with pytest.raises(TypeError, match='^X: '): remedy_data('X', y, 'none')
+    with pytest.raises(ValueError, match='num_classes: expected more than the largest label'): remedy_data(X, y, 'none', num_classes=3)
+    with pytest.raises(TypeError, match='seed'): remedy_data(X, y, 'none', seed=None)
+    monkeypatch.setattr(ep, 'digits_splits', lambda *a, **k: pytest.fail('loaded the data before checking'))
+    with pytest.raises(ValueError, match='seed'): imbalanced_digits(seed=-1)
+    with pytest.raises(ValueError, match=r'remedies\[0\]'): imbalance_table(remedies=('smote',))
+    with pytest.raises(TypeError, match='remedies: expected a list'): imbalance_table(remedies='none')
 
 
 def test_imbalance_explorer_builds(table):

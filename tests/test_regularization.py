@@ -111,7 +111,7 @@ def test_dropout_bad_input_and_args():
     with pytest.raises(TypeError, match='input'):
         npreg.Dropout(0.5)([1.0, 2.0])
     with pytest.raises(TypeError, match='generator'):
-        npreg.Dropout(0.5, generator=0)
+        npreg.Dropout(0.5, generator='0')
     with pytest.raises(TypeError, match='generator'):
         treg.Dropout(0.5, generator=np.random.default_rng(0))
     with pytest.raises(ValueError, match='inplace'):
@@ -120,6 +120,68 @@ def test_dropout_bad_input_and_args():
         npreg.dropout_with_mask(np.ones((2, 3)), np.ones((3, 2), bool), 0.5)
     with pytest.raises(ValueError, match='mask'):
         treg.dropout_with_mask(torch.ones(2, 3), torch.ones(3, 2, dtype=torch.bool), 0.5)
+
+
+def test_dropout_generator_takes_an_int_seed_as_numpy_does():
+    x = np.ones((6, 7))
+    np.testing.assert_array_equal(npreg.Dropout(0.5, generator=7)(x), npreg.Dropout(0.5, generator=np.random.default_rng(7))(x))
+    with pytest.raises(ValueError, match='generator'):
+        npreg.Dropout(0.5, generator=-1)
+    with pytest.raises(TypeError, match='generator'):
+        npreg.Dropout(0.5, generator=2.5)
+
+
+@pytest.mark.parametrize('cls', [npreg.Dropout, treg.Dropout])
+@pytest.mark.parametrize('flag', ['no', None, 0])
+def test_dropout_inplace_must_be_a_bool(cls, flag):
+    with pytest.raises(TypeError, match='inplace'):
+        cls(0.5, inplace=flag)
+
+
+@pytest.mark.parametrize('make', [lambda: npreg.Dropout(0.5, generator=0), lambda: npreg.FixedMaskDropout(np.ones((2, 3), bool), 0.5)])
+def test_backward_with_a_misshaped_gradient_blames_the_gradient(make):
+    drop = make()
+    drop(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r'^grad_output: expected shape \(2, 3\)'):
+        drop.backward(np.ones((2, 4)))
+    with pytest.raises(TypeError, match='^grad_output'):
+        drop.backward([[1.0, 1.0, 1.0]] * 2)
+
+
+def test_mask_must_hold_booleans_or_zeros_and_ones():
+    x = np.ones(3)
+    np.testing.assert_array_equal(npreg.dropout_with_mask(x, np.array([1, 0, 1]), 0.5), [2.0, 0.0, 2.0])
+    for bad in (np.array([0.5, 1.0, 0.0]), np.array([2, 0, 1]), np.array([np.nan, 1.0, 0.0])):
+        with pytest.raises(ValueError, match='^mask: '):
+            npreg.dropout_with_mask(x, bad, 0.5)
+        with pytest.raises(ValueError, match='^mask: '):
+            npreg.FixedMaskDropout(bad, 0.5)
+        with pytest.raises(ValueError, match='^mask: '):
+            treg.FixedMaskDropout(torch.as_tensor(bad), 0.5)
+    with pytest.raises(ValueError, match=r'input, mask: expected the same shape, got \(3,\) and \(1, 3\)'):
+        npreg.dropout_with_mask(x, np.ones((1, 3), bool), 0.5)
+
+
+def test_draw_mask_checks_its_shape():
+    drop = npreg.Dropout(0.3, generator=0)
+    assert drop.draw_mask((2, 5)).shape == (2, 5) and drop.draw_mask([4]).dtype == bool
+    with pytest.raises(TypeError, match='shape'):
+        drop.draw_mask('x')
+    with pytest.raises(TypeError, match=r'shape\[1\]'):
+        drop.draw_mask((2, 'x'))
+    with pytest.raises(ValueError, match=r'shape\[0\]'):
+        drop.draw_mask((-1, 3))
+
+
+def test_torch_side_refuses_numpy_arrays_clearly():
+    with pytest.raises(TypeError, match='input: expected a torch tensor'):
+        treg.Dropout(0.5)(np.ones(3))
+    with pytest.raises(TypeError, match='input: expected a torch tensor'):
+        treg.dropout_with_mask(np.ones(3), torch.ones(3, dtype=torch.bool), 0.5)
+    with pytest.raises(TypeError, match='mask: expected a torch tensor'):
+        treg.FixedMaskDropout(np.ones(3, bool), 0.5)
+    with pytest.raises(TypeError, match='input: expected a torch tensor'):
+        treg.FixedMaskDropout(torch.ones(3, dtype=torch.bool), 0.5).eval()(np.ones(3))
 
 
 def test_dropout_nan_passes_through():
@@ -206,6 +268,20 @@ def test_torch_penalty_bad_inputs(fn):
         fn([], 0.1)
 
 
+@pytest.mark.parametrize('fn', [npreg.l1_penalty, npreg.l2_penalty, treg.l1_penalty, treg.l2_penalty])
+def test_penalty_parameters_must_be_iterable(fn):
+    with pytest.raises(TypeError, match='parameters: expected an iterable'):
+        fn(3, 0.1)
+    with pytest.raises(TypeError, match=r'parameters\[0\]'):
+        fn('w', 0.1)
+
+
+def test_a_single_parameter_is_accepted_by_both_backends():
+    w = Parameter(np.array([1.0, -2.0]))
+    assert npreg.l1_penalty(w, 0.5) == 1.5
+    assert float(treg.l1_penalty(torch.tensor([1.0, -2.0]), 0.5)) == 1.5
+
+
 def test_penalty_zero_weight_is_zero():
     w = Parameter(np.ones(3))
     assert npreg.l2_penalty([w], 0.0) == 0.0
@@ -214,7 +290,7 @@ def test_penalty_zero_weight_is_zero():
 
 
 def test_registered_concepts_pass():
-    for check in (treg.check_dropout, treg.check_l2_weight_decay):
+    for check in (treg.check_dropout, treg.check_l1_penalty, treg.check_l2_weight_decay):
         for dtype in ('float64', 'float32'):
             results = check(dtype)
             assert results and all(c.ok for c in results), [c for c in results if not c.ok]
@@ -231,3 +307,44 @@ def test_p_one_matches_torch_on_nan():
     ref = torch.nn.Dropout(1.0)(torch.as_tensor(x)).numpy()
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(treg.Dropout(1.0)(torch.as_tensor(x)).numpy(), ref)
+
+
+def test_l1_concept_is_registered_with_its_lesson_and_implementations():
+    from dlcourse.crosscheck import concepts
+    l1, = [c for c in concepts() if c.name == 'L1 penalty']
+    assert (l1.lesson, l1.numpy, l1.torch, l1.builtin) == (
+        '9b', 'dlcourse.numpy.regularization.l1_penalty', 'dlcourse.torch.regularization.l1_penalty', '')
+
+
+def test_l1_check_catches_a_dropped_parameter_and_a_wrong_gradient(monkeypatch):
+    monkeypatch.setattr(treg, 'l1_penalty', lambda params, weight: weight * params[0].abs().sum())
+    failed = [c.comparison for c in treg.check_l1_penalty('float64') if not c.ok]
+    assert failed and all('torch' in f for f in failed) and any('missing' in f for f in failed)
+    monkeypatch.undo()
+    true_l1 = npreg.l1_penalty
+    def doubled(params, weight):
+        params = list(params)
+        value = true_l1(params, weight)
+        for p in params: p.grad = 2 * p.grad
+        return value
+    monkeypatch.setattr(npreg, 'l1_penalty', doubled)
+    failed = [c.comparison for c in treg.check_l1_penalty('float64') if not c.ok]
+    assert any('numpy gradcheck' in f for f in failed) and any('numpy vs' in f for f in failed)
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda: treg.numpy_l2_run('Nadam', 'float64'), "optimizer: expected one of 'SGD'"),
+    (lambda: treg.torch_l2_run('SGD', 'float16'), 'dtype'),
+    (lambda: treg.numpy_l2_run('SGD', 'float64', steps=0), 'steps'),
+    (lambda: treg.torch_l2_run('SGD', 'float64', device='bogus'), 'device'),
+    (lambda: treg.check_l2_weight_decay('float64', lam=0.0), 'lam'),
+    (lambda: treg.check_dropout(None), 'dtype'),
+    (lambda: treg.check_l1_penalty('float64', device='bogus'), 'device'),
+    (lambda: treg.digits_small_experiment(seeds=()), 'seeds: expected at least one seed'),
+    (lambda: treg.digits_small_experiment(seeds=(0, -1)), r'seeds\[1\]'),
+    (lambda: treg.digits_small_experiment(dropout=1.5), 'dropout'),
+    (lambda: treg.digits_small_experiment(hidden=0), 'hidden'),
+])
+def test_experiment_and_check_arguments_are_checked_first(call, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        call()

@@ -96,6 +96,7 @@ def test_bad_inputs():
     with pytest.raises(TypeError, match='source'): TorchTiedLinear(Linear(4, 2))
     with pytest.raises(ValueError, match='dtype'): TiedLinear(Linear(4, 2), dtype='float64')
     with pytest.raises(ValueError, match='dtype'): TorchTiedLinear(tnn.Linear(4, 2), dtype=torch.float64)
+    with pytest.raises(ValueError, match='dtype'): TorchTiedLinear(tnn.Linear(4, 2), dtype='float64')
     dec = TiedLinear(Linear(4, 2))
     with pytest.raises(RuntimeError, match='before forward'): dec.backward(np.ones((3, 4), dtype=np.float32))
     with pytest.raises(ValueError, match='input'): dec(np.ones((3, 4), dtype=np.float32))
@@ -106,6 +107,51 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match='backend'): tied_autoencoder('jax')
     with pytest.raises(ValueError, match='hidden'): train_autoencoder(True, hidden=0)
     with pytest.raises(ValueError, match='lr'): train_autoencoder(True, lr=0)
+
+
+def test_numpy_tied_linear_takes_generator_like_linear():
+    enc = Linear(4, 2)
+    np.testing.assert_array_equal(TiedLinear(enc, generator=3).bias.data,
+                                  TiedLinear(enc, generator=np.random.default_rng(3)).bias.data)
+    with pytest.raises(TypeError, match='generator'): TiedLinear(enc, generator='3')
+    with pytest.raises(ValueError, match='generator'): TiedLinear(enc, generator=-1)
+
+
+@pytest.mark.parametrize('flag', ['no', None, 1])
+def test_bias_must_be_a_bool(flag):
+    with pytest.raises(TypeError, match='bias'): TiedLinear(Linear(4, 2), bias=flag)
+    with pytest.raises(TypeError, match='bias'): TorchTiedLinear(tnn.Linear(4, 2), bias=flag)
+
+
+def test_numpy_backward_refuses_a_tensor_gradient():
+    dec = TiedLinear(Linear(4, 2, dtype='float64'))
+    dec(np.ones((3, 2)))
+    with pytest.raises(TypeError, match='grad_output'): dec.backward(torch.ones(3, 4, dtype=torch.float64))
+
+
+def test_torch_tied_linear_dtype_device_and_input():
+    enc = tnn.Linear(4, 2, dtype=torch.float64)
+    for dtype in ('float64', torch.float64, np.float64):
+        assert TorchTiedLinear(enc, dtype=dtype, device='cpu').weight is enc.weight
+    with pytest.raises(ValueError, match='device'): TorchTiedLinear(enc, device='bogus')
+    dec = TorchTiedLinear(enc)
+    with pytest.raises(TypeError, match='input: expected a torch tensor'): dec(np.ones((3, 2)))
+    with pytest.raises(TypeError, match='input: expected dtype float64'): dec(torch.ones(3, 2))
+    with pytest.raises(TypeError, match='input'): dec(torch.ones(3, 2, dtype=torch.int64))
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda: tied_autoencoder('numpy', hidden=0), 'hidden'),
+    (lambda: tied_autoencoder('numpy', in_features=2.5), 'in_features'),
+    (lambda: train_autoencoder('yes'), 'tied'),
+    (lambda: train_autoencoder(True, seed=-1), 'seed'),
+    (lambda: train_autoencoder(True, device='bogus'), 'device'),
+    (lambda: compare_autoencoders(16, lr=0), 'lr'),
+    (lambda: compare_autoencoders(16, device=['cpu']), 'device'),
+    (lambda: plot_autoencoder_comparison(seed=None), 'seed'),
+])
+def test_arguments_are_checked_before_training(call, message):
+    with pytest.raises((TypeError, ValueError), match=message): call()
 
 
 def test_reusing_one_numpy_module_breaks_its_weight_gradient():

@@ -5,6 +5,7 @@
 # %% ../../nbs/91b_overfitting_explore.ipynb #43fc067a
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
@@ -12,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, explorer, manual_seed
+from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer, manual_seed
 from ..data import ArrayDataset, DataLoader, StandardScaler, digits_splits
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
@@ -20,8 +21,8 @@ from ..numpy.nn import MLP
 from ..numpy.optim import SGD
 
 # %% auto #0
-__all__ = ['KNOBS', 'WEIGHT_DECAYS', 'WIDTHS', 'FRACTIONS', 'NOISES', 'add_label_noise', 'training_subset', 'Curves',
-           'train_curves', 'sweep', 'plot_sweep', 'plot_curves', 'plot_grid', 'precompute_grid', 'draw_run',
+__all__ = ['CURVE_COLUMNS', 'KNOBS', 'WEIGHT_DECAYS', 'WIDTHS', 'FRACTIONS', 'NOISES', 'add_label_noise', 'training_subset',
+           'Curves', 'train_curves', 'sweep', 'plot_sweep', 'plot_curves', 'plot_grid', 'precompute_grid', 'draw_run',
            'overfitting_explorer']
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #c3d7237c
@@ -32,7 +33,7 @@ def add_label_noise(y: np.ndarray, noise: float, num_classes: int | None = None,
     if num_classes is None: num_classes = int(y.max()) + 1 if len(y) else 1
     else: check_number(num_classes, 'num_classes', low=1, integer=True)
     if len(y) and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"y: labels must lie in [0, {num_classes}), got values in [{y.min()}, {y.max()}]")
+        raise ValueError(f"y: labels must lie in [0, num_classes={num_classes}), got values in [{y.min()}, {y.max()}]")
     noisy, rng = y.copy(), np.random.default_rng(check_number(seed, 'seed', low=0, integer=True))
     count = round(noise * len(y))
     if count and num_classes < 2: raise ValueError("num_classes: label noise needs at least 2 classes, got 1")
@@ -41,16 +42,60 @@ def add_label_noise(y: np.ndarray, noise: float, num_classes: int | None = None,
     return noisy
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #66f5cdbe
+def _check_subset(fraction: float, noise: float, seed: int) -> None:
+    "Check the settings `training_subset` takes."
+    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
+    check_number(noise, 'noise', low=0, high=1)
+    check_number(seed, 'seed', low=0, integer=True)
+
 def training_subset(fraction: float = 1.0, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "Standardised `(X_train, y_train, X_valid, y_valid)`: the first `fraction` of the training split, labels noised."
-    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
+    _check_subset(fraction, noise, seed)
     data = digits_splits(standardize=False)
     n = max(20, round(fraction * len(data.y_train)))
     scaler = StandardScaler().fit(data.X_train[:n])
     return (scaler.transform(data.X_train[:n]), add_label_noise(data.y_train[:n], noise, num_classes=10, seed=seed),
             scaler.transform(data.X_valid), data.y_valid)
 
+# %% ../../nbs/91b_overfitting_explore.ipynb #ecf2cb03
+def number_list(values: Any, name: str, **rules: Any) -> list:
+    "`values` (a non-empty list, tuple or 1-D array of real numbers) as a list, each checked by `check_number(**rules)`."
+    if isinstance(values, np.ndarray): values = check_array(values, name, ndim=1, kind='number', allow_tensor=False).tolist()
+    elif not isinstance(values, (list, tuple)): raise TypeError(f"{name}: expected a list of numbers, got {describe(values)}")
+    if not len(values): raise ValueError(f"{name}: expected at least one value, got none")
+    for i, value in enumerate(values): check_number(value, f"{name}[{i}]", **rules)
+    return list(values)
+
+def axes_for(ax: Any, figsize: tuple) -> Any:
+    "`ax` when it is a Matplotlib Axes, or a new Axes of `figsize` when it is None."
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    if ax is None: return plt.subplots(figsize=figsize)[1]
+    if not isinstance(ax, Axes): raise TypeError(f"ax: expected a Matplotlib Axes or None, got {describe(ax)}")
+    return ax
+
+def _checked(settings: dict, where: str) -> dict:
+    "Every argument of the `train_curves` run that `settings` describes, defaults filled in and checked; errors name `where`."
+    try:
+        bound = inspect.signature(train_curves).bind(**settings)
+        bound.apply_defaults()
+        _check_run(**bound.arguments)
+    except (TypeError, ValueError) as e: raise type(e)(f"{where}: {e}") from None
+    return dict(bound.arguments)
+
+def _grid(settings: dict, axes: dict) -> list[dict]:
+    "The checked settings of every run of a grid: `settings` fixed, each argument of `axes` ({name: (setting, values)}) varied."
+    _checked(settings, 'settings')
+    levels = {}
+    for name, (key, values) in axes.items():
+        if key in settings: raise ValueError(f"settings: {key!r} is varied by {name}; do not fix it too")
+        levels[key] = number_list(values, name)
+        for i, value in enumerate(levels[key]): _checked({**settings, key: value}, f"{name}[{i}]")
+    return [_checked({**settings, **dict(zip(levels, combo))}, 'settings') for combo in product(*levels.values())]
+
 # %% ../../nbs/91b_overfitting_explore.ipynb #88740f86
+CURVE_COLUMNS = ('train_error', 'valid_error', 'train_loss', 'valid_loss')
+
 @dataclass(frozen=True)
 class Curves:
     "Per-epoch training and validation error and loss of one run, and the run's settings."
@@ -60,21 +105,45 @@ class Curves:
     train_loss: np.ndarray
     valid_loss: np.ndarray
 
+    def __post_init__(self):
+        "Check the fields (a tuple; four 1-D float arrays, one value per epoch) and keep read-only copies of the arrays."
+        if not isinstance(self.settings, tuple): raise TypeError(f"settings: expected a tuple, got {describe(self.settings)}")
+        for j, setting in enumerate(self.settings): check_number(setting, f"settings[{j}]")
+        epochs = None
+        for name in CURVE_COLUMNS:
+            column = check_array(getattr(self, name), name, ndim=1, finite=False, allow_tensor=False).astype(np.float64)
+            epochs = len(column) if epochs is None else epochs
+            if len(column) != epochs or not epochs:
+                raise ValueError(f"{name}: expected one value per epoch, {epochs or 'at least one'}, got {len(column)}")
+            column.setflags(write=False)
+            object.__setattr__(self, name, column)
+
     @property
     def gap(self) -> float:
         "Validation minus training error at the last epoch: the generalisation gap."
         return float(self.valid_error[-1] - self.train_error[-1])
 
-@lru_cache(maxsize=512)
+def _check_run(width: int, depth: int, fraction: float, noise: float, epochs: int, lr: float, seed: int,
+               weight_decay: float) -> None:
+    "Check the settings of one `train_curves` run."
+    check_number(width, 'width', low=1, integer=True)
+    check_number(depth, 'depth', low=1, integer=True)
+    check_number(noise, 'noise', low=0, high=1, high_inclusive=False)
+    _check_subset(fraction, noise, seed)
+    check_number(epochs, 'epochs', low=1, integer=True)
+    check_number(lr, 'lr', low=0, low_inclusive=False)
+    check_number(weight_decay, 'weight_decay', low=0)
+
 def train_curves(width: int = 64, depth: int = 1, fraction: float = 1.0, noise: float = 0.0, epochs: int = 30,
                  lr: float = 0.02, seed: int = 0, weight_decay: float = 0.0) -> Curves:
     "Train a `depth` x `width` NumPy MLP on `fraction` of the digits with `noise` label noise and L2 `weight_decay`; error, loss per epoch."
-    check_number(width, 'width', low=1, integer=True)
-    check_number(depth, 'depth', low=1, integer=True)
-    check_number(epochs, 'epochs', low=1, integer=True)
-    check_number(lr, 'lr', low=0, low_inclusive=False)
-    check_number(noise, 'noise', low=0, high=1, high_inclusive=False)
-    check_number(weight_decay, 'weight_decay', low=0)
+    _check_run(width, depth, fraction, noise, epochs, lr, seed, weight_decay)
+    return _train_curves(width, depth, fraction, noise, epochs, lr, seed, weight_decay)
+
+@lru_cache(maxsize=512)
+def _train_curves(width: int, depth: int, fraction: float, noise: float, epochs: int, lr: float, seed: int,
+                  weight_decay: float) -> Curves:
+    "`train_curves` after its checks, remembered so that the same settings never train twice."
     X_train, y_train, X_valid, y_valid = training_subset(fraction, noise, seed)
     manual_seed(seed)
     model = MLP(64, [width] * depth + [10])
@@ -86,9 +155,7 @@ def train_curves(width: int = 64, depth: int = 1, fraction: float = 1.0, noise: 
         learn.fit(1)
         train, valid = learn.evaluate(train_all), learn.evaluate(valid_all)
         rows.append((1 - train['accuracy'], 1 - valid['accuracy'], train['loss'], valid['loss']))
-    columns = [np.array(column) for column in zip(*rows)]
-    for column in columns: column.setflags(write=False)
-    return Curves((width, depth, fraction, noise, epochs, lr, seed, weight_decay), *columns)
+    return Curves((width, depth, fraction, noise, epochs, lr, seed, weight_decay), *map(np.array, zip(*rows)))
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #4969e692
 KNOBS = ('width', 'depth', 'fraction', 'noise', 'weight_decay')
@@ -98,15 +165,27 @@ def sweep(knob: str, values: Sequence, **settings: Any) -> dict:
     "Final training and validation error of `train_curves` for each of `values` of `knob` (other `settings` fixed)."
     check_choice(knob, 'knob', KNOBS)
     if knob in settings: raise ValueError(f"settings: {knob!r} is the knob being swept; do not fix it too")
-    if len(values) == 0: raise ValueError("values: expected at least one value to sweep")
-    runs = [train_curves(**{**settings, knob: v}) for v in values]
-    return {'knob': knob, 'values': list(values), 'train_error': np.array([r.train_error[-1] for r in runs]),
-            'valid_error': np.array([r.valid_error[-1] for r in runs])}
+    grid = _grid(settings, {'values': (knob, values)})
+    runs = [train_curves(**run) for run in grid]
+    return {'knob': knob, 'values': [run[knob] for run in grid],
+            'train_error': np.array([r.train_error[-1] for r in runs]), 'valid_error': np.array([r.valid_error[-1] for r in runs])}
+
+def _check_sweep(result: Any) -> dict:
+    "Check that `result` is what `sweep` returns: the knob, its values, and a training and a validation error per value."
+    keys = ('knob', 'values', 'train_error', 'valid_error')
+    if not isinstance(result, dict): raise TypeError(f"result: expected the dict that sweep returns, got {describe(result)}")
+    if any(key not in result for key in keys):
+        raise ValueError(f"result: expected the keys {', '.join(keys)}, got {', '.join(map(str, result))}")
+    check_choice(result['knob'], "result['knob']", KNOBS)
+    n = len(number_list(result['values'], "result['values']"))
+    for key in keys[2:]: check_array(result[key], f"result[{key!r}]", ndim=1, shape=(n,), allow_tensor=False)
+    return result
 
 def plot_sweep(result: dict, ax: Any = None, log: bool = False):
     "Training and validation error against the swept value, the gap shaded."
-    import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(4.5, 3.2))
+    _check_sweep(result)
+    log = check_bool(log, 'log')
+    ax = axes_for(ax, (4.5, 3.2))
     x = result['values']
     ax.plot(x, result['train_error'], 'o-', label='training error')
     ax.plot(x, result['valid_error'], 's-', label='validation error')
@@ -120,8 +199,9 @@ WIDTHS, FRACTIONS, NOISES = (4, 32, 256), (0.1, 0.3, 1.0), (0.0, 0.2, 0.4)
 
 def plot_curves(curves: Curves, ax: Any = None, legend: bool = False):
     "Training and validation error per epoch of one run, the best validation epoch marked."
-    import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(5, 3.2))
+    if not isinstance(curves, Curves): raise TypeError(f"curves: expected the Curves of a run, got {describe(curves)}")
+    legend = check_bool(legend, 'legend')
+    ax = axes_for(ax, (5, 3.2))
     epochs = np.arange(1, len(curves.train_error) + 1)
     ax.plot(epochs, curves.train_error, label='training error')
     ax.plot(epochs, curves.valid_error, label='validation error')
@@ -134,16 +214,18 @@ def plot_curves(curves: Curves, ax: Any = None, legend: bool = False):
 def plot_grid(widths: Sequence[int] = WIDTHS, fractions: Sequence[float] = FRACTIONS, noise: float = 0.2, **settings: Any):
     "Small multiples: the learning curves of every (fraction, width) pair, rows = fraction, columns = width."
     import matplotlib.pyplot as plt
-    if not len(widths) or not len(fractions): raise ValueError("widths, fractions: expected at least one value each")
-    fig, axes = plt.subplots(len(fractions), len(widths), figsize=(3.3 * len(widths), 2.4 * len(fractions)),
+    runs = {(run['fraction'], run['width']): run
+            for run in _grid({**settings, 'noise': noise}, {'widths': ('width', widths), 'fractions': ('fraction', fractions)})}
+    widths, fractions = number_list(widths, 'widths'), number_list(fractions, 'fractions')
+    fig, axes = plt.subplots(len(fractions), len(widths), figsize=(8.5, 2.2 * len(fractions)),
                              sharex=True, sharey=True, squeeze=False)
     for (i, fraction), (j, width) in product(enumerate(fractions), enumerate(widths)):
-        curves = train_curves(width=width, fraction=fraction, noise=noise, **settings)
+        curves = train_curves(**runs[fraction, width])
         ax = plot_curves(curves, axes[i, j], legend=(i, j) == (0, 0))
-        ax.set_title(f"width {width}, {fraction:.0%} of data: gap {curves.gap:+.2f}", fontsize=9)
+        ax.set_title(f"width {width}, {fraction:.0%} of data\ngap {curves.gap:+.2f}", fontsize=8)
         if i < len(fractions) - 1: ax.set_xlabel('')
         if j: ax.set_ylabel('')
-    fig.suptitle(f"Training vs validation error, {noise:.0%} label noise", y=1.0)
+    fig.suptitle(f"Training vs validation error, {noise:.0%} label noise", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -151,9 +233,9 @@ def plot_grid(widths: Sequence[int] = WIDTHS, fractions: Sequence[float] = FRACT
 def precompute_grid(widths: Sequence[int] = WIDTHS, fractions: Sequence[float] = FRACTIONS,
                     noises: Sequence[float] = NOISES, weight_decays: Sequence[float] = WEIGHT_DECAYS, **settings: Any) -> int:
     "Train (or find in the cache) every run of the grid, so that the explorer answers at once; returns the run count."
-    grid = product(widths, fractions, noises, weight_decays)
-    runs = [train_curves(width=w, fraction=f, noise=n, weight_decay=d, **settings) for w, f, n, d in grid]
-    return len(runs)
+    grid = _grid(settings, {'widths': ('width', widths), 'fractions': ('fraction', fractions), 'noises': ('noise', noises),
+                            'weight_decays': ('weight_decay', weight_decays)})
+    return len([train_curves(**run) for run in grid])
 
 def draw_run(**settings: Any):
     "The learning curves of the run `settings` describe, titled with those settings."

@@ -13,24 +13,27 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..recipes import SPLIT_SEED, initial_state
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
 from ..data import ArrayDataset, DataLoader, StandardScaler, digits_splits
+from .overfitting import axes_for, number_list
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
 from ..numpy.optim import SGD
-from ..prep import class_weights, make_imbalanced, random_oversample, random_undersample
+from ..prep import check_labelled, class_weights, make_imbalanced, random_oversample, random_undersample
 
 # %% auto #0
-__all__ = ['REMEDIES', 'FACTORS', 'per_class_recall', 'remedy_data', 'imbalanced_digits', 'ImbalanceResult', 'train_imbalanced',
-           'imbalance_table', 'format_recall_table', 'plot_recall_bars', 'plot_imbalance_grid', 'imbalance_explorer']
+__all__ = ['FACTORS', 'per_class_recall', 'ImbalanceResult', 'train_imbalanced', 'imbalance_table', 'plot_recall_bars',
+           'plot_imbalance_grid', 'imbalance_explorer']
 
 # %% ../../nbs/92b_data_prep_explore.ipynb #7151cc36
 def per_class_recall(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     "Recall of each class 0..num_classes-1: the share of its examples predicted as it (NaN if it has none)."
     check_number(num_classes, 'num_classes', low=1, integer=True)
     check_array(y_true, 'y_true', ndim=1, kind='int', allow_tensor=False)
-    check_array(y_pred, 'y_pred', ndim=1, shape=(len(y_true),), kind='int', allow_tensor=False)
+    check_array(y_pred, 'y_pred', ndim=1, kind='int', allow_tensor=False)
+    if len(y_pred) != len(y_true):
+        raise ValueError(f"y_true, y_pred: expected one prediction per label, got {len(y_true)} labels and {len(y_pred)} predictions")
     for name, y in (('y_true', y_true), ('y_pred', y_pred)):
         if len(y) and (y.min() < 0 or y.max() >= num_classes):
             raise ValueError(f"{name}: labels must be in 0..{num_classes - 1}, got {y.min()}..{y.max()}")
@@ -43,15 +46,26 @@ REMEDIES = ('none', 'oversample', 'undersample', 'class_weights')
 
 def remedy_data(X: np.ndarray, y: np.ndarray, remedy: str, seed: int = 0, num_classes: int = 10):
     "The training data `(X, y, loss weights or None)` after applying `remedy` (one of REMEDIES)."
+    check_labelled(X, y)
     check_choice(remedy, 'remedy', REMEDIES)
+    check_number(seed, 'seed', low=0, integer=True)
+    if check_number(num_classes, 'num_classes', low=1, integer=True) <= y.max():
+        raise ValueError(f"num_classes: expected more than the largest label, {y.max()}, got {num_classes}")
     if remedy == 'oversample': return (*random_oversample(X, y, seed=seed), None)
     if remedy == 'undersample': return (*random_undersample(X, y, seed=seed), None)
     if remedy == 'class_weights': return X, y, class_weights(y, num_classes).astype(X.dtype)
     return X, y, None
 
 # %% ../../nbs/92b_data_prep_explore.ipynb #893f5e04
+def _check_imbalance(factor: float, cls: int, seed: int) -> None:
+    "Check the settings of the cut: a factor of at least 1, a digit 0..9 and a seed."
+    check_number(factor, 'factor', low=1)
+    check_number(cls, 'cls', low=0, high=9, integer=True)
+    check_number(seed, 'seed', low=0, integer=True)
+
 def imbalanced_digits(factor: float = 20, cls: int = 3, seed: int = 0) -> tuple[np.ndarray, ...]:
     "Standardized digits whose training split keeps one `cls` image in `factor`: (X_train, y_train, X_test, y_test)."
+    _check_imbalance(factor, cls, seed)
     data = digits_splits(SPLIT_SEED, standardize=False)
     X_tr, y_tr = make_imbalanced(data.X_train, data.y_train, cls, factor, seed=seed)
     scaler = StandardScaler().fit(X_tr)
@@ -71,14 +85,26 @@ class ImbalanceResult:
     accuracy: float
     train_counts: np.ndarray
 
+    def __post_init__(self):
+        "Check the fields: settings as `train_imbalanced` takes them, a recall in [0, 1] (NaN: no example) and a count per class."
+        _check_imbalance(self.factor, self.cls, self.seed)
+        check_choice(self.remedy, 'remedy', REMEDIES)
+        check_number(self.steps, 'steps', low=1, integer=True)
+        check_number(self.kept, 'kept', low=0, integer=True)
+        recall = check_array(self.recall, 'recall', ndim=1, finite=False, allow_tensor=False)
+        if ((recall < 0) | (recall > 1)).any(): raise ValueError("recall: expected values in [0, 1] (NaN for a class without examples)")
+        check_number(self.accuracy, 'accuracy', low=0, high=1)
+        counts = check_array(self.train_counts, 'train_counts', ndim=1, kind='int', allow_tensor=False)
+        if len(counts) != len(recall) or not len(recall):
+            raise ValueError(f"recall, train_counts: expected one value per class in each, got {len(recall)} and {len(counts)}")
+        if (counts < 0).any(): raise ValueError("train_counts: expected counts >= 0")
+
 def train_imbalanced(factor: float = 20, remedy: str = 'none', cls: int = 3, steps: int = 300,
                      seed: int = 0) -> ImbalanceResult:
     "Train the default digits MLP for `steps` SGD steps on digits with class `cls` cut ×`factor`, with `remedy`."
-    check_number(factor, 'factor', low=1)
+    _check_imbalance(factor, cls, seed)
     check_choice(remedy, 'remedy', REMEDIES)
-    check_number(cls, 'cls', low=0, high=9, integer=True)
     check_number(steps, 'steps', low=1, integer=True)
-    check_number(seed, 'seed', low=0, integer=True)
     return _train_cached(float(factor), remedy, int(cls), int(steps), int(seed))
 
 @functools.lru_cache(maxsize=256)
@@ -100,13 +126,25 @@ def _train_cached(factor: float, remedy: str, cls: int, steps: int, seed: int) -
                            counts)
 
 # %% ../../nbs/92b_data_prep_explore.ipynb #882727cd
+def _remedy_list(remedies: Any) -> list:
+    "`remedies` (a non-empty list or tuple of names from REMEDIES) as a list."
+    if not isinstance(remedies, (list, tuple)): raise TypeError(f"remedies: expected a list of remedies, got {describe(remedies)}")
+    if not remedies: raise ValueError("remedies: expected at least one remedy, got none")
+    for i, remedy in enumerate(remedies): check_choice(remedy, f"remedies[{i}]", REMEDIES)
+    return list(remedies)
+
 def imbalance_table(factor: float = 20, cls: int = 3, remedies: Sequence[str] = REMEDIES, steps: int = 300,
                     seed: int = 0) -> dict[str, ImbalanceResult]:
     "One `train_imbalanced` run per remedy, same settings otherwise."
-    return {r: train_imbalanced(factor, r, cls, steps, seed) for r in remedies}
+    return {r: train_imbalanced(factor, r, cls, steps, seed) for r in _remedy_list(remedies)}
 
+# %% ../../nbs/92b_data_prep_explore.ipynb #76e2e501
 def format_recall_table(results: dict[str, ImbalanceResult]) -> str:
     "A text table: one row per remedy with its training-set size, per-class test recall, lowest recall and accuracy."
+    if not isinstance(results, dict) or not results:
+        raise TypeError(f"results: expected a non-empty dict of ImbalanceResults, got {describe(results)}")
+    for name, r in results.items():
+        if not isinstance(r, ImbalanceResult): raise TypeError(f"results[{name!r}]: expected an ImbalanceResult, got {describe(r)}")
     first = next(iter(results.values()))
     header = f"{'remedy':<14}{'train n':>8}" + ''.join(f"{c:>6}" for c in range(len(first.recall))) + f"{'min':>7}{'acc':>7}"
     lines = [header, '-' * len(header)]
@@ -118,8 +156,10 @@ def format_recall_table(results: dict[str, ImbalanceResult]) -> str:
 # %% ../../nbs/92b_data_prep_explore.ipynb #37fc020a
 def plot_recall_bars(result: ImbalanceResult, ax: Any = None, title: str | None = None):
     "Bars of the per-class test recall of `result`, the cut class highlighted; return the Axes."
-    import matplotlib.pyplot as plt
-    if ax is None: ax = plt.subplots(figsize=(4.5, 3))[1]
+    if not isinstance(result, ImbalanceResult):
+        raise TypeError(f"result: expected an ImbalanceResult (what train_imbalanced returns), got {describe(result)}")
+    if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
+    ax = axes_for(ax, (4.5, 3))
     colors = ['tab:red' if c == result.cls else 'tab:blue' for c in range(len(result.recall))]
     ax.bar(range(len(result.recall)), result.recall, color=colors)
     ax.set_ylim(0, 1.05)
@@ -133,13 +173,12 @@ def plot_recall_bars(result: ImbalanceResult, ax: Any = None, title: str | None 
 
 def plot_imbalance_grid(factors: Sequence[float] = (1, 20, 100), remedies: Sequence[str] = REMEDIES, cls: int = 3,
                         steps: int = 300, seed: int = 0):
-    "Small multiples of `plot_recall_bars`: one row per imbalance factor, one column per remedy; return the Figure."
+    "Small multiples of `plot_recall_bars`: one row per remedy, one column per imbalance factor; return the Figure."
     import matplotlib.pyplot as plt
-    if not factors or not remedies: raise ValueError("factors, remedies: expected at least one value each")
-    fig, axes = plt.subplots(len(factors), len(remedies), figsize=(2.6 * len(remedies), 2.1 * len(factors)),
-                             squeeze=False, sharey=True)
-    for row, factor in zip(axes, factors):
-        for ax, remedy in zip(row, remedies):
+    factors, remedies = number_list(factors, 'factors', low=1), _remedy_list(remedies)
+    fig, axes = plt.subplots(len(remedies), len(factors), figsize=(8.5, 2.0 * len(remedies)), squeeze=False, sharey=True)
+    for row, remedy in zip(axes, remedies):
+        for ax, factor in zip(row, factors):
             r = train_imbalanced(factor, remedy, cls, steps, seed)
             plot_recall_bars(r, ax, title=f"{remedy}, ×{factor:g} ({r.kept} left)\n"
                                           f"recall {r.recall[cls]:.2f}, accuracy {r.accuracy:.2f}")

@@ -5,38 +5,40 @@
 # %% ../../nbs/90a_regularization_numpy.ipynb #e73ddbcb
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
-from ..core import check_array, check_number, default_generator, describe
+from ..core import as_generator, check_array, check_bool, check_number, default_generator, describe
 from .nn import Module, Parameter
 
 # %% auto #0
-__all__ = ['l1_penalty', 'l2_penalty', 'check_dropout_p', 'dropout_with_mask', 'Dropout', 'FixedMaskDropout']
+__all__ = ['penalty_parameters', 'l1_penalty', 'l2_penalty', 'check_dropout_p', 'check_mask', 'dropout_with_mask', 'Dropout',
+           'FixedMaskDropout']
 
 # %% ../../nbs/90a_regularization_numpy.ipynb #1466f9f4
-def _check_penalty_args(parameters: Iterable[Parameter], weight: float) -> list[Parameter]:
-    "The parameters as a non-empty list of floating `Parameter`s; `weight` checked to be >= 0."
+def penalty_parameters(parameters: Any, weight: float, kind: type = Parameter) -> list:
+    "`parameters` (one `kind` object or an iterable of them) as a non-empty list of floating ones; `weight` checked >= 0."
     check_number(weight, 'weight', low=0)
-    if isinstance(parameters, Parameter): parameters = [parameters]
-    params = list(parameters)
-    if not params: raise ValueError("parameters: expected at least one Parameter, got none")
+    if not isinstance(kind, type): raise TypeError(f"kind: expected a class such as Parameter, got {describe(kind)}")
+    if isinstance(parameters, kind): parameters = [parameters]
+    try: params = list(parameters)
+    except TypeError: raise TypeError(f"parameters: expected an iterable of {kind.__name__}s, got {describe(parameters)}") from None
+    if not params: raise ValueError(f"parameters: expected at least one {kind.__name__}, got none")
     for i, p in enumerate(params):
-        if not isinstance(p, Parameter):
-            raise TypeError(f"parameters[{i}]: expected a Parameter, got {describe(p)}")
-        check_array(p.data, f"parameters[{i}]", finite=False, allow_tensor=False)
+        if not isinstance(p, kind): raise TypeError(f"parameters[{i}]: expected a {kind.__name__}, got {describe(p)}")
+        check_array(p.data, f"parameters[{i}]", finite=False)
     return params
 
 def l1_penalty(parameters: Iterable[Parameter], weight: float) -> float:
     "weight * sum |w| over `parameters`; adds its gradient weight * sign(w) to each `.grad`."
-    params = _check_penalty_args(parameters, weight)
+    params = penalty_parameters(parameters, weight)
     for p in params: p.accumulate_grad(weight * np.sign(p.data))
     return float(weight * sum(np.abs(p.data).sum(dtype=np.float64) for p in params))
 
 def l2_penalty(parameters: Iterable[Parameter], weight: float) -> float:
     "weight / 2 * sum w**2 over `parameters`; adds its gradient weight * w to each `.grad` (as weight_decay does)."
-    params = _check_penalty_args(parameters, weight)
+    params = penalty_parameters(parameters, weight)
     for p in params: p.accumulate_grad(weight * p.data)
     return float(weight / 2 * sum(np.square(p.data, dtype=np.float64).sum() for p in params))
 
@@ -45,29 +47,50 @@ def check_dropout_p(p: float) -> float:
     "Check that the drop probability `p` is a number in [0, 1] (PyTorch's rule); return it as a float."
     return float(check_number(p, 'p', low=0, high=1))
 
-def dropout_with_mask(x: np.ndarray, mask: np.ndarray, p: float) -> np.ndarray:
-    "Inverted dropout with a given keep mask: x * mask / (1 - p) (x * 0 when p == 1, as PyTorch)."
-    check_array(x, 'input', finite=False, allow_tensor=False)
-    check_array(mask, 'mask', kind=None, shape=x.shape, allow_tensor=False)
-    p = check_dropout_p(p)
+def check_mask(mask: Any, input: Any = None, allow_tensor: bool = False) -> Any:
+    "Check that `mask` is a keep mask (booleans, or 0s and 1s), shaped like `input` when given; return it."
+    check_array(mask, 'mask', kind=None, allow_tensor=check_bool(allow_tensor, 'allow_tensor'))
+    if input is not None and check_array(input, 'input', kind=None, finite=False, allow_tensor=allow_tensor).shape != mask.shape:
+        raise ValueError(f"input, mask: expected the same shape, got {tuple(input.shape)} and {tuple(mask.shape)}")
+    if str(mask.dtype) not in ('bool', 'torch.bool') and not ((mask == 0) | (mask == 1)).all():
+        raise ValueError("mask: expected booleans, or 0s and 1s (1 keeps an element), got other values")
+    return mask
+
+def _apply_mask(x: np.ndarray, mask: np.ndarray, p: float) -> np.ndarray:
+    "x * mask / (1 - p) in x's dtype; x * 0 when p == 1 (zeros, but NaN stays NaN, as in PyTorch)."
     if p == 1:
-        with np.errstate(invalid='ignore'): return x * x.dtype.type(0)   # like PyTorch: zeros, NaN stays NaN
+        with np.errstate(invalid='ignore'): return x * x.dtype.type(0)
     return x * mask.astype(x.dtype) / x.dtype.type(1 - p)
+
+def dropout_with_mask(input: np.ndarray, mask: np.ndarray, p: float) -> np.ndarray:
+    "Inverted dropout with a given keep mask: input * mask / (1 - p) (input * 0 when p == 1, as PyTorch)."
+    check_array(input, 'input', finite=False, allow_tensor=False)
+    check_mask(mask, input)
+    return _apply_mask(input, mask, check_dropout_p(p))
+
+def _masked_backward(grad_output: np.ndarray, mask: np.ndarray | None, p: float) -> np.ndarray:
+    "The gradient through dropout: grad_output * mask / (1 - p), or a copy of grad_output when `mask` is None (identity)."
+    check_array(grad_output, 'grad_output', finite=False, allow_tensor=False)
+    if mask is None: return grad_output.copy()
+    if grad_output.shape != mask.shape:
+        raise ValueError(f"grad_output: expected shape {mask.shape}, that of the last forward's output, got {grad_output.shape}")
+    return _apply_mask(grad_output, mask, p)
 
 # %% ../../nbs/90a_regularization_numpy.ipynb #bac3dcac
 class Dropout(Module):
     "Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p) in training; identity in eval."
-    def __init__(self, p: float = 0.5, inplace: bool = False, generator: np.random.Generator | None = None):
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None):
         super().__init__()
-        if inplace: raise ValueError("inplace: in-place dropout is not supported by the NumPy version")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"generator: expected a numpy.random.Generator or None, got {describe(generator)}")
-        self.p, self.generator, self.mask = check_dropout_p(p), generator, None
+        if check_bool(inplace, 'inplace'): raise ValueError("inplace: in-place dropout is not supported by the NumPy version")
+        self.p, self.mask = check_dropout_p(p), None
+        self.generator = None if generator is None else as_generator(generator)
 
     def draw_mask(self, shape: tuple) -> np.ndarray:
-        "A boolean keep mask of `shape`: True with probability 1 - p."
+        "A boolean keep mask of `shape` (a tuple of sizes): True with probability 1 - p."
+        if not isinstance(shape, (tuple, list)): raise TypeError(f"shape: expected a tuple of sizes, got {describe(shape)}")
+        for i, size in enumerate(shape): check_number(size, f"shape[{i}]", low=0, integer=True)
         rng = self.generator if self.generator is not None else default_generator()
-        return rng.random(shape) >= self.p
+        return rng.random(tuple(shape)) >= self.p
 
     def forward(self, input: np.ndarray) -> np.ndarray:
         check_array(input, 'input', finite=False, allow_tensor=False)
@@ -75,12 +98,11 @@ class Dropout(Module):
             self.mask = None
             return input.copy()
         self.mask = self.draw_mask(input.shape)
-        return dropout_with_mask(input, self.mask, self.p)
+        return _apply_mask(input, self.mask, self.p)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         "grad * mask / (1 - p) in training (the mask of the last forward); the gradient unchanged in eval."
-        if self.mask is None: return grad_output.copy()
-        return dropout_with_mask(grad_output, self.mask, self.p)
+        return _masked_backward(grad_output, self.mask, self.p)
 
     def extra_repr(self) -> str: return f"p={self.p}"
 
@@ -88,13 +110,13 @@ class FixedMaskDropout(Module):
     "Dropout with a given keep mask, the same at every call: for cross-checks and demonstrations."
     def __init__(self, mask: np.ndarray, p: float):
         super().__init__()
-        check_array(mask, 'mask', kind=None, allow_tensor=False)
-        self.mask, self.p = mask, check_dropout_p(p)
+        self.mask, self.p = check_mask(mask), check_dropout_p(p)
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        return dropout_with_mask(input, self.mask, self.p) if self.training else input.copy()
+        if self.training: return dropout_with_mask(input, self.mask, self.p)
+        return check_array(input, 'input', finite=False, allow_tensor=False).copy()
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return dropout_with_mask(grad_output, self.mask, self.p) if self.training else grad_output.copy()
+        return _masked_backward(grad_output, self.mask if self.training else None, self.p)
 
     def extra_repr(self) -> str: return f"p={self.p}"

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import check_array, default_generator, describe, resolve_dtype
+from ..core import as_generator, check_array, check_bool, describe, resolve_dtype
 from .nn import Linear, Module, Parameter, check_input
 
 # %% auto #0
@@ -18,17 +18,18 @@ __all__ = ['TiedLinear']
 # %% ../../nbs/90c_parameter_sharing.ipynb #1f455fe6
 class TiedLinear(Module):
     "Affine map `x @ source.weight + bias` that reuses `source`'s weight object (a tied decoder); its gradient adds to the source's."
-    def __init__(self, source: Linear, bias: bool = True, dtype: Any = None, generator: np.random.Generator | None = None):
+    def __init__(self, source: Linear, bias: bool = True, dtype: Any = None, generator: Any = None):
         super().__init__()
         if not isinstance(source, Linear):
             raise TypeError(f"source: expected a dlcourse.numpy Linear whose weight to share, got {describe(source)}")
+        check_bool(bias, 'bias')
         if dtype is not None and resolve_dtype(dtype) != source.weight.dtype:
             raise ValueError(f"dtype: the shared weight is {source.weight.dtype.name}, got {resolve_dtype(dtype).name}")
+        rng = as_generator(generator)
         self.in_features, self.out_features = source.out_features, source.in_features
         self.weight = source.weight
         bound = 1 / np.sqrt(self.in_features)
-        rng = generator or default_generator()
-        self.bias = (Parameter(rng.uniform(-bound, bound, self.out_features).astype(self.weight.dtype)) if bias else None)
+        self.bias = Parameter(rng.uniform(-bound, bound, self.out_features).astype(self.weight.dtype)) if bias else None
         self._input = None
 
     def forward(self, input: np.ndarray) -> np.ndarray:
@@ -40,7 +41,7 @@ class TiedLinear(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         x = self._input
         if x is None: raise RuntimeError("TiedLinear.backward called before forward")
-        check_array(grad_output, 'grad_output', shape=x.shape[:-1] + (self.out_features,), finite=False)
+        check_array(grad_output, 'grad_output', shape=x.shape[:-1] + (self.out_features,), finite=False, allow_tensor=False)
         g2, x2 = grad_output.reshape(-1, self.out_features), x.reshape(-1, self.in_features)
         self.weight.accumulate_grad(x2.T @ g2)
         if self.bias is not None: self.bias.accumulate_grad(g2.sum(axis=0))

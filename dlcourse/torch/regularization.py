@@ -6,70 +6,71 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..core import check_array, check_number, describe, resolve_device
-from ..crosscheck import (GRADCHECK_RTOL, Case, Comparison, Concept, compare, gradient_check, prepare, register,
-                                 run_numpy, run_torch)
+from ..core import check_array, check_bool, check_choice, check_number, describe, resolve_device
+from ..crosscheck import (GRADCHECK_RTOL, RTOL, Case, Comparison, Concept, compare, gradient_check,
+                                 numerical_gradient, prepare, register, relative_error, run_numpy, run_torch)
 from ..numpy import adaptive as np_adaptive
 from ..numpy import nn as np_nn
 from ..numpy import optim as np_optim
 from ..numpy import regularization as npreg
+from .nn import away_from_zero
 
 # %% auto #0
-__all__ = ['DROPOUT_RTOL', 'l1_penalty', 'l2_penalty', 'dropout_with_mask', 'Dropout', 'FixedMaskDropout', 'check_dropout',
-           'numpy_l2_run', 'torch_l2_run', 'check_l2_weight_decay', 'digits_small_experiment']
+__all__ = ['DROPOUT_RTOL', 'L2_OPTIMIZERS', 'check_tensor', 'l1_penalty', 'l2_penalty', 'dropout_with_mask', 'Dropout',
+           'FixedMaskDropout', 'check_dropout', 'check_l1_penalty', 'numpy_l2_run', 'torch_l2_run',
+           'check_l2_weight_decay', 'digits_small_experiment']
 
 # %% ../../nbs/90b_regularization_torch.ipynb #4bac7ef4
-def _check_penalty_params(parameters: Iterable[torch.Tensor], weight: float) -> list[torch.Tensor]:
-    "The parameters as a non-empty list of floating tensors; `weight` checked to be >= 0."
-    check_number(weight, 'weight', low=0)
-    if isinstance(parameters, torch.Tensor): parameters = [parameters]
-    params = list(parameters)
-    if not params: raise ValueError("parameters: expected at least one tensor, got none")
-    for i, p in enumerate(params):
-        if not isinstance(p, torch.Tensor):
-            raise TypeError(f"parameters[{i}]: expected a tensor, got {describe(p)}")
-        check_array(p, f"parameters[{i}]", finite=False)
-    return params
+def check_tensor(x: Any, name: str = 'input', **rules: Any) -> torch.Tensor:
+    "Check that `x` is a torch tensor (a NumPy array is a mistake on this backend) passing `check_array(x, name, **rules)`."
+    if not isinstance(name, str): raise TypeError(f"name: expected the argument's name, got {describe(name)}")
+    if not isinstance(x, torch.Tensor): raise TypeError(f"{name}: expected a torch tensor, got {describe(x)}")
+    return check_array(x, name, **rules)
 
 def l1_penalty(parameters: Iterable[torch.Tensor], weight: float) -> torch.Tensor:
     "weight * sum |w| over `parameters`, a differentiable 0-d tensor to add to the loss."
-    params = _check_penalty_params(parameters, weight)
+    params = npreg.penalty_parameters(parameters, weight, kind=torch.Tensor)
     return weight * sum(p.abs().sum() for p in params)
 
 def l2_penalty(parameters: Iterable[torch.Tensor], weight: float) -> torch.Tensor:
     "weight / 2 * sum w**2 over `parameters`, a differentiable 0-d tensor whose gradient is weight * w."
-    params = _check_penalty_params(parameters, weight)
+    params = npreg.penalty_parameters(parameters, weight, kind=torch.Tensor)
     return weight / 2 * sum((p * p).sum() for p in params)
 
 # %% ../../nbs/90b_regularization_torch.ipynb #407b2f15
+def _apply_mask(input: torch.Tensor, mask: torch.Tensor, p: float) -> torch.Tensor:
+    "input * mask / (1 - p), the mask moved to the input's device and dtype; input * 0 when p == 1."
+    if p == 1: return input * 0
+    return input * mask.to(device=input.device, dtype=input.dtype) / (1 - p)
+
 def dropout_with_mask(input: torch.Tensor, mask: torch.Tensor, p: float) -> torch.Tensor:
     "Inverted dropout with a given keep mask: input * mask / (1 - p) (zeros when p == 1)."
-    check_array(input, 'input', finite=False)
-    check_array(mask, 'mask', kind=None, shape=tuple(input.shape))
-    p = npreg.check_dropout_p(p)
-    if p == 1: return input * 0
-    return input * mask.to(input.dtype) / (1 - p)
+    check_tensor(input, 'input', finite=False)
+    npreg.check_mask(check_tensor(mask, 'mask', kind=None), input, allow_tensor=True)
+    return _apply_mask(input, mask, npreg.check_dropout_p(p))
 
 class Dropout(nn.Module):
     "Inverted dropout written with tensor ops: zero with probability p, scale the rest by 1/(1-p); identity in eval."
     def __init__(self, p: float = 0.5, inplace: bool = False, generator: torch.Generator | None = None):
         super().__init__()
-        if inplace: raise ValueError("inplace: in-place dropout is not supported by this version")
+        if check_bool(inplace, 'inplace'): raise ValueError("inplace: in-place dropout is not supported by this version")
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator: expected a torch.Generator or None, got {describe(generator)}")
         self.p, self.generator = npreg.check_dropout_p(p), generator
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        check_array(input, 'input', finite=False)
+        check_tensor(input, 'input', finite=False)
         if not self.training or self.p == 0: return input
+        if self.generator is not None and self.generator.device.type != input.device.type:
+            raise ValueError(f"generator: it draws on {self.generator.device}, but the input is on {input.device}")
         mask = torch.rand(input.shape, device=input.device, generator=self.generator) >= self.p
-        return dropout_with_mask(input, mask, self.p)
+        return _apply_mask(input, mask, self.p)
 
     def extra_repr(self) -> str: return f"p={self.p}"
 
@@ -77,12 +78,12 @@ class FixedMaskDropout(nn.Module):
     "Dropout with a given keep mask, the same at every call: for cross-checks."
     def __init__(self, mask: torch.Tensor, p: float):
         super().__init__()
-        check_array(mask, 'mask', kind=None)
-        self.register_buffer('mask', mask)
+        self.register_buffer('mask', npreg.check_mask(check_tensor(mask, 'mask', kind=None), allow_tensor=True))
         self.p = npreg.check_dropout_p(p)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return dropout_with_mask(input, self.mask, self.p) if self.training else input
+        if self.training: return dropout_with_mask(input, self.mask, self.p)
+        return check_tensor(input, 'input', finite=False)
 
     def extra_repr(self) -> str: return f"p={self.p}"
 
@@ -114,7 +115,6 @@ def _identity_comparisons(dtype: str, device: Any, x: np.ndarray) -> list[Compar
 def _statistical_comparisons(dtype: str, device: Any, p: float = 0.3, n: int = 1_000_000) -> list[Comparison]:
     "Training output mean against input mean, and dropped fraction against p, within 5 standard errors."
     x = np.random.default_rng(1).normal(1.0, 1.0, size=n).astype(dtype)
-    device = resolve_device(device)
     t = torch.as_tensor(x, device=device)
     gen = torch.Generator(device=device).manual_seed(0)
     with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []):   # seeded without side effects
@@ -151,6 +151,8 @@ def _shared_mask_comparisons(label: str, case: Case, dtype: str, device: Any) ->
 
 def check_dropout(dtype: str = 'float64', device: Any = 'cpu') -> list[Comparison]:
     "Shared-mask three-way check with gradient check, eval identity, and the statistical check of the mean."
+    check_choice(dtype, 'dtype', DROPOUT_RTOL)
+    device = resolve_device(device)
     rng = np.random.default_rng(0)
     results = []
     for shape, p in (((4, 7), 0.5), ((2, 3, 5), 0.2), ((6,), 0.9)):
@@ -158,10 +160,63 @@ def check_dropout(dtype: str = 'float64', device: Any = 'cpu') -> list[Compariso
     results += _identity_comparisons(dtype, device, rng.normal(size=(4, 7)).astype(dtype))
     return results + _statistical_comparisons(dtype, device)
 
-register(Concept('Dropout', '90', check_dropout,
-                 'inverted dropout: shared-mask agreement with NumPy and x*mask/(1-p), eval identity, mean kept'))
+register(Concept('Dropout', '9b', check_dropout,
+                 'inverted dropout: shared-mask agreement with NumPy and x*mask/(1-p), eval identity, mean kept',
+                 numpy='dlcourse.numpy.regularization.Dropout', torch='dlcourse.torch.regularization.Dropout',
+                 builtin='torch.nn.Dropout'))
+
+# %% ../../nbs/90b_regularization_torch.ipynb #51e1cbe8
+def _l1_reference(ws: list[np.ndarray], weight: float, device: Any) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    "weight * sum of torch.linalg.vector_norm(w, 1) over `ws`, and its gradients by autograd."
+    refs = [torch.tensor(w, device=device, requires_grad=True) for w in ws]
+    value = weight * sum(torch.linalg.vector_norm(r, ord=1) for r in refs)
+    value.backward()
+    return value, [r.grad for r in refs]
+
+def check_l1_penalty(dtype: str = 'float64', device: Any = 'cpu') -> list[Comparison]:
+    "NumPy's and our l1_penalty against weight * vector_norm(w, 1): value and every gradient; NumPy's gradient checked."
+    check_choice(dtype, 'dtype', RTOL)
+    device, rng, name, out = resolve_device(device), np.random.default_rng(0), 'L1 penalty', []
+    for weight, shapes in ((0.1, [(3, 4)]), (0.01, [(5, 2), (2,)])):
+        ws = [away_from_zero(rng, shape).astype(dtype) for shape in shapes]
+        ws[0].reshape(-1)[0] = 0.0
+        label = f"weight={weight}, shapes={shapes}"
+        params = [np_nn.Parameter(w.copy()) for w in ws]
+        tensors = [torch.tensor(w, device=device, requires_grad=True) for w in ws]
+        ours = l1_penalty(tensors, weight)
+        ours.backward()
+        ref_value, ref_grads = _l1_reference(ws, weight, device)
+        runs = {'numpy': (npreg.l1_penalty(params, weight), [p.grad for p in params]),
+                'torch': (ours, [t.grad for t in tensors])}
+        for impl, (value, grads) in runs.items():
+            out.append(compare(name, f"{label}: {impl} vs weight*vector_norm(w, 1): value", value, ref_value, dtype))
+            out += [compare(name, f"{label}: {impl} vs weight*vector_norm(w, 1): grad parameters[{i}]", g, r, dtype)
+                    for i, (g, r) in enumerate(zip(grads, ref_grads))]
+        if dtype == 'float64':
+            for i, w in enumerate(ws):
+                probe = [v.copy() for v in ws]
+                numeric = numerical_gradient(lambda: npreg.l1_penalty([np_nn.Parameter(v) for v in probe], weight), probe[i])
+                err = relative_error(params[i].grad, numeric)
+                out.append(Comparison(name, f"{label}: numpy gradcheck: parameters[{i}]", dtype, err, GRADCHECK_RTOL,
+                                      err <= GRADCHECK_RTOL))
+    return out
+
+register(Concept('L1 penalty', '9b', check_l1_penalty,
+                 'L1 penalty weight*sum|w| and its gradient weight*sign(w); PyTorch has none, so NumPy and ours are '
+                 'compared with weight*torch.linalg.vector_norm(w, 1) under autograd',
+                 numpy='dlcourse.numpy.regularization.l1_penalty', torch='dlcourse.torch.regularization.l1_penalty'))
 
 # %% ../../nbs/90b_regularization_torch.ipynb #219f0b00
+L2_OPTIMIZERS = ('SGD', 'Adam', 'AdamW')
+
+def _check_l2_run(optimizer: str, dtype: str, penalty: float, weight_decay: float, steps: int) -> None:
+    "Check the settings `numpy_l2_run` and `torch_l2_run` share."
+    check_choice(optimizer, 'optimizer', L2_OPTIMIZERS)
+    check_choice(dtype, 'dtype', RTOL)
+    check_number(penalty, 'penalty', low=0)
+    check_number(weight_decay, 'weight_decay', low=0)
+    check_number(steps, 'steps', low=1, integer=True)
+
 def _regression_batch(dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Inputs, targets and initial weights of a small least-squares problem."
     rng = np.random.default_rng(0)
@@ -170,6 +225,7 @@ def _regression_batch(dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def numpy_l2_run(optimizer: str, dtype: str, penalty: float = 0.0, weight_decay: float = 0.0,
                  steps: int = 20) -> np.ndarray:
     "NumPy weights after `steps` of optimizer ('SGD', 'Adam', 'AdamW') with an L2 penalty or weight decay."
+    _check_l2_run(optimizer, dtype, penalty, weight_decay, steps)
     x, y, w0 = _regression_batch(dtype)
     w = np_nn.Parameter(w0.copy())
     opt = {'SGD': lambda: np_optim.SGD([w], lr=0.05, momentum=0.9, weight_decay=weight_decay),
@@ -184,6 +240,8 @@ def numpy_l2_run(optimizer: str, dtype: str, penalty: float = 0.0, weight_decay:
 def torch_l2_run(optimizer: str, dtype: str, penalty: float = 0.0, weight_decay: float = 0.0,
                  steps: int = 20, device: Any = 'cpu') -> np.ndarray:
     "PyTorch weights after `steps` of torch.optim's optimizer with our L2 penalty in the loss or weight decay."
+    _check_l2_run(optimizer, dtype, penalty, weight_decay, steps)
+    device = resolve_device(device)
     x, y, w0 = (torch.as_tensor(a, device=device) for a in _regression_batch(dtype))
     w = w0.clone().requires_grad_(True)
     opt = {'SGD': lambda: torch.optim.SGD([w], lr=0.05, momentum=0.9, weight_decay=weight_decay),
@@ -198,12 +256,15 @@ def torch_l2_run(optimizer: str, dtype: str, penalty: float = 0.0, weight_decay:
     return w.detach().cpu().numpy()
 
 def _differs(concept: str, label: str, a: np.ndarray, b: np.ndarray, dtype: str, gap: float = 1e-3) -> Comparison:
-    "A comparison that passes when a and b differ by more than `gap` (relative to max |b|)."
+    "A comparison that passes when a and b differ by more than `gap` relative to max |b|: the gap needed, against the difference."
     diff, need = float(np.abs(a - b).max()), gap * float(np.abs(b).max())
-    return Comparison(concept, f"{label} (must DIFFER by > tolerance)", dtype, diff, need, diff > need)
+    return Comparison(concept, f"{label} must DIFFER (gap needed vs difference found)", dtype, need, diff, diff > need)
 
 def check_l2_weight_decay(dtype: str = 'float64', device: Any = 'cpu', lam: float = 0.1) -> list[Comparison]:
     "SGD and Adam: L2 penalty == coupled weight_decay (exactly in NumPy); AdamW differs from Adam + L2."
+    check_choice(dtype, 'dtype', RTOL)
+    device = resolve_device(device)
+    check_number(lam, 'lam', low=0, low_inclusive=False)
     name, out = 'L2 penalty vs weight decay', []
     for opt in ('SGD', 'Adam'):
         out.append(compare(name, f"numpy {opt}: L2 penalty == weight_decay (exact)",
@@ -219,13 +280,23 @@ def check_l2_weight_decay(dtype: str = 'float64', device: Any = 'cpu', lam: floa
                         torch_l2_run('Adam', dtype, penalty=lam, device=device), dtype))
     return out
 
-register(Concept('L2 penalty vs weight decay', '90', check_l2_weight_decay,
-                 'an L2 penalty equals coupled weight decay (SGD, Adam); decoupled AdamW differs'))
+register(Concept('L2 penalty vs weight decay', '9b', check_l2_weight_decay,
+                 'an L2 penalty equals coupled weight decay (SGD, Adam); decoupled AdamW differs',
+                 numpy='dlcourse.numpy.regularization.l2_penalty', torch='dlcourse.torch.regularization.l2_penalty',
+                 builtin='torch.optim.SGD'))
 
 # %% ../../nbs/90b_regularization_torch.ipynb #ef253b12
-def digits_small_experiment(fraction: float = 0.1, epochs: int = 80, seeds: Iterable[int] = (0, 1, 2),
+def digits_small_experiment(fraction: float = 0.1, epochs: int = 80, seeds: Sequence[int] = (0, 1, 2),
                             dropout: float = 0.2, weight_decay: float = 1e-2, hidden: int = 256) -> dict[str, dict]:
     "Validation accuracy of an MLP trained on `fraction` of digits, with no regularization, dropout and weight decay."
+    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
+    check_number(epochs, 'epochs', low=1, integer=True)
+    if not isinstance(seeds, (list, tuple)): raise TypeError(f"seeds: expected a tuple of int seeds, got {describe(seeds)}")
+    if not seeds: raise ValueError("seeds: expected at least one seed, got none")
+    for i, seed in enumerate(seeds): check_number(seed, f"seeds[{i}]", low=0, integer=True)
+    check_number(dropout, 'dropout', low=0, high=1)
+    check_number(weight_decay, 'weight_decay', low=0)
+    check_number(hidden, 'hidden', low=1, integer=True)
     from dlcourse.data import ArrayDataset, DataLoader, digits_splits
     from dlcourse.learner import Learner
     from dlcourse.torch.nn import Linear, ReLU

@@ -15,35 +15,45 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import numpy as dnp
-from ..core import CONTROL_STYLE, check_number, describe, explorer, resolve_device
+from ..core import CONTROL_STYLE, check_bool, check_choice, check_number, describe, explorer, resolve_device, torch_dtype
 from ..crosscheck import Case, register_cases
 from ..data import digits_splits
 from ..numpy.sharing import TiedLinear as NumpyTiedLinear
 from .nn import Linear, ReLU, Sequential, check_features
+from .regularization import check_tensor
 
 # %% auto #0
-__all__ = ['AE_HIDDEN', 'AE_LRS', 'TiedLinear', 'tied_autoencoder', 'train_autoencoder', 'compare_autoencoders',
+__all__ = ['AE_BACKENDS', 'AE_HIDDEN', 'AE_LRS', 'TiedLinear', 'tied_autoencoder', 'train_autoencoder', 'compare_autoencoders',
            'plot_autoencoder_comparison', 'autoencoder_explorer']
 
 # %% ../../nbs/90d_parameter_sharing_torch.ipynb #f4f0bd4e
+def _same_device(device: torch.device, other: torch.device) -> bool:
+    "Whether `device` (its index may be left out) names the device `other`."
+    return device.type == other.type and device.index in (None, other.index)
+
 class TiedLinear(nn.Module):
     "Affine map `input @ source.weight + bias` sharing `source`'s weight Parameter (a tied decoder), from tensor ops."
     def __init__(self, source: nn.Module, bias: bool = True, device: Any = None, dtype: Any = None):
         super().__init__()
         if not isinstance(source, (Linear, nn.Linear)):
             raise TypeError(f"source: expected a Linear layer whose weight to share, got {describe(source)}")
-        if dtype is not None and dtype != source.weight.dtype:
-            raise ValueError(f"dtype: the shared weight is {source.weight.dtype}, got {dtype}")
+        check_bool(bias, 'bias')
+        weight = source.weight
+        if dtype is not None and torch_dtype(dtype) != weight.dtype:
+            raise ValueError(f"dtype: the shared weight is {str(weight.dtype).replace('torch.', '')}, got {dtype!r}")
+        if device is not None and not _same_device(resolve_device(device), weight.device):
+            raise ValueError(f"device: the shared weight is on {weight.device}, got {device!r}")
         self.in_features, self.out_features = source.out_features, source.in_features
-        self.weight = source.weight
-        factory = dict(device=device if device is not None else source.weight.device, dtype=source.weight.dtype)
-        self.bias = nn.Parameter(torch.empty(self.out_features, **factory)) if bias else None
+        self.weight = weight
+        self.bias = nn.Parameter(torch.empty(self.out_features, device=weight.device, dtype=weight.dtype)) if bias else None
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features)
             with torch.no_grad(): self.bias.uniform_(-bound, bound)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        check_features(input, self.in_features)
+        check_features(check_tensor(input, 'input', finite=False, dtype=self.weight.dtype), self.in_features)
+        if input.device != self.weight.device:
+            raise ValueError(f"input: expected a tensor on {self.weight.device} (the layer's device), got one on {input.device}")
         out = input @ self.weight
         return out + self.bias if self.bias is not None else out
 
@@ -60,34 +70,45 @@ class _BuiltinTiedDecoder(nn.Module):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor: return F.linear(input, self.weight.t(), self.bias)
 
+AE_BACKENDS = ('numpy', 'torch', 'builtin')
+
 def tied_autoencoder(backend: str, in_features: int = 6, hidden: int = 3) -> Any:
     "`Linear(in, hidden) -> ReLU -> TiedLinear` in 'numpy', 'torch' (ours) or 'builtin' PyTorch."
+    check_choice(backend, 'backend', AE_BACKENDS)
+    check_number(in_features, 'in_features', low=1, integer=True)
+    check_number(hidden, 'hidden', low=1, integer=True)
     if backend == 'numpy':
         enc = dnp.Linear(in_features, hidden)
         return dnp.Sequential(enc, dnp.ReLU(), NumpyTiedLinear(enc))
     if backend == 'torch':
         enc = Linear(in_features, hidden)
         return Sequential(enc, ReLU(), TiedLinear(enc))
-    if backend == 'builtin':
-        enc = nn.Linear(in_features, hidden)
-        return nn.Sequential(enc, nn.ReLU(), _BuiltinTiedDecoder(enc))
-    raise ValueError(f"backend: expected 'numpy', 'torch' or 'builtin', got {backend!r}")
+    enc = nn.Linear(in_features, hidden)
+    return nn.Sequential(enc, nn.ReLU(), _BuiltinTiedDecoder(enc))
 
 def _tied_autoencoder_cases(rng):
     x = rng.normal(size=(5, 6))
     yield '6-3-6', Case(*(tied_autoencoder(b) for b in ('numpy', 'torch', 'builtin')), inputs=(x,))
 
-register_cases('TiedAutoencoder', '90', _tied_autoencoder_cases,
-               'tied weights: Linear -> ReLU -> TiedLinear; the shared weight gets the sum of both uses')
+register_cases('TiedAutoencoder', '9d', _tied_autoencoder_cases,
+               'tied weights: Linear -> ReLU -> TiedLinear; the shared weight gets the sum of both uses',
+               numpy='dlcourse.numpy.sharing.TiedLinear', torch='dlcourse.torch.sharing.TiedLinear',
+               builtin='torch.nn.functional.linear')
 
 # %% ../../nbs/90d_parameter_sharing_torch.ipynb #1383b17d
+def _check_autoencoder(hidden: int, epochs: int, lr: float, seed: int) -> None:
+    "Check the settings `train_autoencoder` and `compare_autoencoders` share."
+    check_number(hidden, 'hidden', low=1, integer=True)
+    check_number(epochs, 'epochs', low=1, integer=True)
+    check_number(lr, 'lr', low=0, low_inclusive=False)
+    check_number(seed, 'seed', low=0, integer=True)
+
 def train_autoencoder(tied: bool, hidden: int = 16, epochs: int = 20, batch_size: int = 64, lr: float = 1e-2,
                       seed: int = 0, device: Any = None, examples: int = 8) -> dict:
     "Train a one-hidden-layer autoencoder on the digits; return its size, errors, dead hidden units and `examples` reconstructions."
-    check_number(hidden, 'hidden', low=1, integer=True)
-    check_number(epochs, 'epochs', low=1, integer=True)
+    check_bool(tied, 'tied')
+    _check_autoencoder(hidden, epochs, lr, seed)
     check_number(batch_size, 'batch_size', low=1, integer=True)
-    check_number(lr, 'lr', low=0, low_inclusive=False)
     check_number(examples, 'examples', low=0, integer=True)
     device = resolve_device(device)
     data = digits_splits(split_seed=seed, standardize=False)
@@ -115,10 +136,15 @@ def train_autoencoder(tied: bool, hidden: int = 16, epochs: int = 20, batch_size
 AE_HIDDEN = (2, 4, 8, 16, 32)
 AE_LRS = (1e-3, 3e-3, 1e-2, 3e-2)
 
-@lru_cache(maxsize=128)
 def compare_autoencoders(hidden: int = 16, lr: float = 1e-2, seed: int = 0, epochs: int = 20,
                          device: Any = None) -> tuple[dict, dict]:
     "`(untied, tied)`: the two `train_autoencoder` runs with the same settings; cached, their arrays read-only."
+    _check_autoencoder(hidden, epochs, lr, seed)
+    return _autoencoder_runs(hidden, lr, seed, epochs, resolve_device(device))
+
+@lru_cache(maxsize=128)
+def _autoencoder_runs(hidden: int, lr: float, seed: int, epochs: int, device: torch.device) -> tuple[dict, dict]:
+    "`compare_autoencoders` after its checks, remembered so that a setting trains once."
     runs = tuple(train_autoencoder(tied, hidden, epochs, lr=lr, seed=seed, device=device) for tied in (False, True))
     for run in runs:
         for value in run.values():
@@ -130,7 +156,7 @@ def plot_autoencoder_comparison(hidden: int = 16, lr: float = 1e-2, seed: int = 
     import matplotlib.pyplot as plt
     runs = compare_autoencoders(hidden, lr, seed, epochs, device)
     images = runs[0]['images']
-    fig = plt.figure(figsize=(11, 3.2), layout='constrained')
+    fig = plt.figure(figsize=(8.5, 3.3), layout='constrained')
     left, right = fig.subfigures(1, 2, width_ratios=[1.6, 1])
     rows = [('original', images)] + [(f"{'tied' if r['tied'] else 'untied'}\n{r['parameters']:,} params", r['reconstructions'])
                                      for r in runs]
@@ -139,19 +165,21 @@ def plot_autoencoder_comparison(hidden: int = 16, lr: float = 1e-2, seed: int = 
             ax.imshow(picture.reshape(8, 8), cmap='gray_r', vmin=0, vmax=1)
             ax.set_xticks([]); ax.set_yticks([])
         row[0].set_ylabel(label, fontsize=8)
-    left.suptitle('validation digits and their reconstructions', fontsize=10)
+    left.suptitle('validation digits and their reconstructions', fontsize=9)
     ax = right.subplots()
     for r, marker in zip(runs, 'os'):
         ax.plot(np.arange(1, epochs + 1), r['valid_curve'], marker=marker, ms=3,
                 label=f"{'tied' if r['tied'] else 'untied'}: {r['valid_mse']:.4f}, {r['dead_units']}/{hidden} dead")
-    ax.set(yscale='log', xlabel='epoch', ylabel='validation MSE', title=f"hidden {hidden}, lr {lr:g}, seed {seed}")
-    ax.legend(fontsize=8)
+    ax.set(yscale='log', xlabel='epoch', ylabel='validation MSE')
+    ax.set_title(f"hidden {hidden}, lr {lr:g}, seed {seed}", fontsize=9)
+    ax.legend(fontsize=7)
     return fig
 
 def autoencoder_explorer(epochs: int = 20, device: Any = None):
     "Hidden-size, learning-rate and seed sliders wired to `plot_autoencoder_comparison`; returns the widget."
     import ipywidgets as widgets
     check_number(epochs, 'epochs', low=1, integer=True)
+    device = resolve_device(device)
     controls = dict(hidden=widgets.SelectionSlider(options=AE_HIDDEN, value=16, description='hidden units', **CONTROL_STYLE),
                     lr=widgets.SelectionSlider(options=AE_LRS, value=1e-2, description='learning rate', **CONTROL_STYLE),
                     seed=widgets.IntSlider(0, min=0, max=9, description='seed', **CONTROL_STYLE))
