@@ -46,7 +46,7 @@ def rotated_hessian(curvatures: Sequence[float] = (1.0, 25.0), angle: float = 30
     R = np.array([[c, -s], [s, c]])
     return R @ np.diag(lam) @ R.T
 
-# %% ../../nbs/60c_optimizers_explore.ipynb #44006b64
+# %% ../../nbs/60c_optimizers_explore.ipynb #04c4c77a
 def quadratic(p: np.ndarray, hessian: np.ndarray) -> np.ndarray:
     "The quadratic p·H·p / 2 at points `p` of shape (..., 2)."
     p = np.asarray(p, dtype=np.float64)
