@@ -6,15 +6,17 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
+import numbers
 from bisect import bisect_right
 from collections import Counter
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .core import check_bool, check_choice, check_number, describe
-from .learner import Callback
+from .core import check_bool, check_choice, check_number, describe, is_tensor, to_numpy
+from .learner import Callback, Learner
 
 # %% auto #0
 __all__ = ['LRScheduler', 'StepLR', 'MultiStepLR', 'ExponentialLR', 'CosineAnnealingLR', 'CosineAnnealingWarmRestarts',
@@ -45,6 +47,7 @@ def _per_group(value: Any, name: str, optimizer: Any, **bounds) -> list[float]:
 class LRScheduler:
     "Base class: each `step()` sets every group's 'lr' to `get_lr()` at the new step; the first step happens at construction."
     multiplicative = False   # whether it scales the base rate by a factor (what ChainedScheduler can combine)
+    recursive = False        # whether PyTorch computes it from the rate in the group (SequentialLR rebases it)
     def __init__(self, optimizer: Any, last_epoch: int = -1):
         self.optimizer = _check_optimizer(optimizer)
         check_number(last_epoch, 'last_epoch', low=-1, integer=True)
@@ -102,7 +105,7 @@ class LRScheduler:
 # %% ../nbs/65a_schedules.ipynb #27695d6d
 class StepLR(LRScheduler):
     "Multiply the rate by `gamma` every `step_size` steps: η_t = η_0 γ^⌊t/step_size⌋."
-    multiplicative = True
+    multiplicative = recursive = True
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         self.step_size = check_number(step_size, 'step_size', low=1, integer=True)
         self.gamma = check_number(gamma, 'gamma', low=0, low_inclusive=False)
@@ -113,7 +116,7 @@ class StepLR(LRScheduler):
 
 class MultiStepLR(LRScheduler):
     "Multiply the rate by `gamma` at each of the increasing step counts in `milestones`."
-    multiplicative = True
+    multiplicative = recursive = True
     def __init__(self, optimizer: Any, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1):
         if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Iterable):
             raise TypeError(f"milestones: expected a list of step counts, got {describe(milestones)}")
@@ -131,7 +134,7 @@ class MultiStepLR(LRScheduler):
 # %% ../nbs/65a_schedules.ipynb #c1238bc2
 class ExponentialLR(LRScheduler):
     "Multiply the rate by `gamma` every step: η_t = η_0 γ^t."
-    multiplicative = True
+    multiplicative = recursive = True
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1):
         self.gamma = check_number(gamma, 'gamma', low=0, low_inclusive=False)
         super().__init__(optimizer, last_epoch)
@@ -147,6 +150,7 @@ def _cosine(eta_min: float, base: float, fraction: float) -> float:
 class CosineAnnealingLR(LRScheduler):
     "Follow half a cosine from the base rate down to `eta_min` over `T_max` steps (and back up after, periodically)."
     multiplicative = property(lambda self: self.eta_min == 0)   # a factor only when it anneals to zero
+    recursive = True
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         self.T_max = check_number(T_max, 'T_max', low=1, integer=True)
         self.eta_min = check_number(eta_min, 'eta_min', low=0)
@@ -174,7 +178,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 # %% ../nbs/65a_schedules.ipynb #dda73786
 class LinearLR(LRScheduler):
     "Scale the base rate by a factor moving linearly from `start_factor` to `end_factor` over `total_iters` steps."
-    multiplicative = True
+    multiplicative = recursive = True
     def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5,
                  last_epoch: int = -1):
         self.start_factor = check_number(start_factor, 'start_factor', low=0, high=1, low_inclusive=False)
@@ -200,10 +204,10 @@ class OneCycleLR(LRScheduler):
                  max_momentum: float | Sequence[float] = 0.95, div_factor: float = 25.0, final_div_factor: float = 1e4,
                  three_phase: bool = False, last_epoch: int = -1):
         _check_optimizer(optimizer)
-        if total_steps is not None: self.total_steps = check_number(total_steps, 'total_steps', low=1, integer=True)
-        elif epochs is not None and steps_per_epoch is not None:
-            self.total_steps = (check_number(epochs, 'epochs', low=1, integer=True)
-                                * check_number(steps_per_epoch, 'steps_per_epoch', low=1, integer=True))
+        for name, value in (('total_steps', total_steps), ('epochs', epochs), ('steps_per_epoch', steps_per_epoch)):
+            if value is not None: check_number(value, name, low=1, integer=True)
+        if total_steps is not None: self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None: self.total_steps = epochs * steps_per_epoch
         else: raise ValueError("total_steps: give total_steps, or both epochs and steps_per_epoch")
         check_number(pct_start, 'pct_start', low=0, high=1)
         self._anneal_func_type = check_choice(anneal_strategy, 'anneal_strategy', ('cos', 'linear'))
@@ -269,6 +273,19 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 # %% ../nbs/65a_schedules.ipynb #2624496d
+def _metric_value(metrics: Any) -> float:
+    "`metrics` (a number, or a NumPy array or tensor holding one) as a float; NaN and inf are refused."
+    if isinstance(metrics, np.ndarray) or is_tensor(metrics):
+        array = to_numpy(metrics)
+        if array.size != 1: raise ValueError(f"metrics: expected one number, got an array of shape {array.shape}")
+        metrics = array.reshape(()).item()
+    if isinstance(metrics, (bool, np.bool_)) or not isinstance(metrics, numbers.Real):
+        raise TypeError(f"metrics: expected a number such as the validation loss, got {describe(metrics)}")
+    if not math.isfinite(metrics):
+        raise ValueError(f"metrics: expected a finite number, got {metrics}; a NaN or infinite validation loss means "
+                         "the run diverged, which lowering the learning rate would hide")
+    return float(metrics)
+
 class ReduceLROnPlateau(LRScheduler):
     "Cut the rate by `factor` when the metric given to `step(metrics)` has not improved for more than `patience` steps."
     def __init__(self, optimizer: Any, mode: str = 'min', factor: float = 0.1, patience: int = 10,
@@ -297,10 +314,8 @@ class ReduceLROnPlateau(LRScheduler):
         return current > bar
 
     def step(self, metrics: Any) -> None:
-        "Record this epoch's metric (a number or 0-d array/tensor) and cut the rates if it has stalled for too long."
-        try: current = float(metrics)
-        except (TypeError, ValueError):
-            raise TypeError(f"metrics: expected a number such as the validation loss, got {describe(metrics)}") from None
+        "Record this epoch's metric (a number, or an array or tensor of one) and cut the rates if it has stalled for too long."
+        current = _metric_value(metrics)
         self.last_epoch += 1
         if self._is_better(current): self.best, self.num_bad_epochs = current, 0
         else: self.num_bad_epochs += 1
@@ -358,8 +373,19 @@ class SequentialLR(_SchedulerList):
         self._milestones = list(milestones)
         check_number(last_epoch, 'last_epoch', low=-1, integer=True)
         for s in self._schedulers: s.last_epoch = -1
+        self._rebase_first()
         self.last_epoch = max(last_epoch, 0) - 1
         self.step()
+
+    def _rebase_first(self) -> None:
+        "Start the first schedule, if PyTorch writes it recursively, from each group's 'initial_lr' as it is now (as PyTorch)."
+        first = self._schedulers[0]
+        if first.recursive: first.base_lrs = [group['initial_lr'] for group in self.optimizer.param_groups]
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        "Restore our attributes and every scheduler's state, the first one rebased as at construction."
+        super().load_state_dict(state_dict)
+        self._rebase_first()
 
     def step(self) -> None:
         "Advance one step: the scheduler whose segment holds the new step sets the rates."
@@ -398,10 +424,18 @@ class ChainedScheduler(_SchedulerList):
 # %% ../nbs/65a_schedules.ipynb #775906b5
 def record_schedule(scheduler: Any, steps: int, metrics: Sequence[float] | None = None) -> dict[str, np.ndarray]:
     "Rates after construction and after each of `steps` steps: {'lr': (steps + 1, groups), and 'momentum' if any}."
+    groups = getattr(getattr(scheduler, 'optimizer', None), 'param_groups', None)
+    if not callable(getattr(scheduler, 'step', None)) or not isinstance(groups, list):
+        raise TypeError(f"scheduler: expected a learning-rate scheduler, ours or torch.optim.lr_scheduler's, got {describe(scheduler)}")
     check_number(steps, 'steps', low=0, integer=True)
-    if metrics is not None and len(metrics) != steps:
-        raise ValueError(f"metrics: expected one value per step ({steps}), got {len(metrics)}")
-    groups = scheduler.optimizer.param_groups
+    if ('metrics' in inspect.signature(scheduler.step).parameters) != (metrics is not None):
+        raise ValueError(f"metrics: {type(scheduler).__name__} " + ("is stepped with one metric per step" if metrics is None
+                                                                   else "takes no metric; only ReduceLROnPlateau does"))
+    if metrics is not None:
+        if isinstance(metrics, (str, bytes)) or not hasattr(metrics, '__len__'):
+            raise TypeError(f"metrics: expected one number per step, got {describe(metrics)}")
+        if len(metrics) != steps: raise ValueError(f"metrics: expected one value per step ({steps}), got {len(metrics)}")
+        metrics = [_metric_value(m) for m in metrics]
 
     def read() -> dict[str, list]:
         row = {'lr': [float(g['lr']) for g in groups]}
@@ -422,9 +456,15 @@ def plateau_metric(steps: int, seed: int = 0) -> np.ndarray:
     "A made-up validation loss for demonstrating ReduceLROnPlateau: fast fall, plateau, small fall, plateau, noise."
     check_number(steps, 'steps', low=1, integer=True)
     t = np.arange(steps)
-    return 0.3 + 0.7 * np.exp(-t / 15) - 0.1 * (t > 120) + 0.002 * np.random.default_rng(seed).normal(size=steps)
+    noise = np.random.default_rng(check_number(seed, 'seed', low=0, integer=True)).normal(size=steps)
+    return 0.3 + 0.7 * np.exp(-t / 15) - 0.1 * (t > 120) + 0.002 * noise
 
 # %% ../nbs/65a_schedules.ipynb #1f00ef77
+def _check_learner(learn: Any) -> None:
+    "Refuse a callback hook's `learn` that is not a Learner (the Learner calls every hook with itself)."
+    if not isinstance(learn, Learner):
+        raise TypeError(f"learn: expected the dlcourse.learner.Learner that calls the hook, got {describe(learn)}")
+
 class SchedulerCallback(Callback):
     "Step `scheduler` after every batch or epoch of a `Learner` fit; ReduceLROnPlateau gets the epoch's `monitor` value."
     order = 10
@@ -437,12 +477,16 @@ class SchedulerCallback(Callback):
         if not isinstance(monitor, str): raise TypeError(f"monitor: expected a name such as 'valid_loss', got {describe(monitor)}")
         self.monitor, self.lrs = monitor, []
 
-    def before_batch(self, learn) -> None: self.lrs.append(learn.opt.param_groups[0]['lr'])
+    def before_batch(self, learn: Learner) -> None:
+        _check_learner(learn)
+        self.lrs.append(learn.opt.param_groups[0]['lr'])
 
-    def after_batch(self, learn) -> None:
+    def after_batch(self, learn: Learner) -> None:
+        _check_learner(learn)
         if self.interval == 'batch': self.scheduler.step()
 
-    def after_epoch(self, learn) -> None:
+    def after_epoch(self, learn: Learner) -> None:
+        _check_learner(learn)
         if self.interval != 'epoch': return
         if not isinstance(self.scheduler, ReduceLROnPlateau): return self.scheduler.step()
         record = learn.history.epochs[-1]

@@ -273,6 +273,39 @@ def test_check_optimizer_options_ignores_options_without_rules():
     with pytest.raises(ValueError, match=r"g\['eps'\]: expected a value >= 0"): check_optimizer_options({'eps': -1.0}, 'g')
 
 
+def test_check_optimizer_options_needs_a_dict_and_a_label():
+    with pytest.raises(TypeError, match="options: expected a dict of hyperparameters .*defaults"): check_optimizer_options([('lr', 0.1)])
+    with pytest.raises(TypeError, match="where: expected a label"): check_optimizer_options({'lr': 0.1}, where=0)
+
+
+# ---------------------------------------------------------------- bad steps: checked before anything changes
+
+@pytest.mark.parametrize('backend', ['numpy', 'torch'])
+@pytest.mark.parametrize('name', NAMES)
+def test_a_closure_that_is_not_a_function_is_refused_before_the_update(name, backend):
+    p = Parameter(np.ones(2)) if backend == 'numpy' else torch.nn.Parameter(torch.ones(2))
+    opt = OPTIMIZERS[name][backend]([p], lr=0.1)
+    p.grad = np.ones(2) if backend == 'numpy' else torch.ones(2)
+    with pytest.raises(TypeError, match='closure: expected a function that recomputes the loss'): opt.step(closure=0.5)
+    np.testing.assert_array_equal(np.asarray(p.detach() if backend == 'torch' else p.data), 1.0)
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_a_misshaped_numpy_gradient_is_refused_before_any_group_is_updated(name):
+    p, q = Parameter(np.ones(3)), Parameter(np.ones(2))
+    opt = OPTIMIZERS[name]['numpy']([{'params': [p]}, {'params': [q]}], lr=0.1)
+    p.grad, q.grad = np.ones(3), np.ones(1)            # the second group's gradient would broadcast
+    with pytest.raises(ValueError, match=r'params: parameter 0 of param_groups\[1\] has shape \(2,\), but its gradient has shape \(1,\)'):
+        opt.step()
+    np.testing.assert_array_equal(p.data, 1.0)
+    assert not opt.state[p] or float(opt.state[p]['step']) == 0
+
+
+def test_params_with_grads_needs_a_parameter_group():
+    for bad in ({'params': []}, {'maximize': False}, [Parameter(np.ones(2))]):
+        with pytest.raises(TypeError, match="group: expected a parameter group"): params_with_grads(bad)
+
+
 # ---------------------------------------------------------------- defaults and signatures are PyTorch's
 
 @pytest.mark.parametrize('name', NAMES)
@@ -473,6 +506,34 @@ def test_optimizer_trajectory_bad_arguments():
         optimizer_trajectory(dnp.Adam, 'jax', {})
     with pytest.raises(ValueError, match="problem: expected one of 'least_squares', 'digits'"):
         optimizer_trajectory(dnp.Adam, 'numpy', {}, problem='mnist')
+    with pytest.raises(TypeError, match="opt_class: backend 'numpy' trains with a NumPy optimizer class, got Adam"):
+        optimizer_trajectory(torch.optim.Adam, 'numpy', {})
+    with pytest.raises(TypeError, match="opt_class: backend 'builtin' trains with a torch.optim.Optimizer subclass"):
+        optimizer_trajectory(dnp.Adam, 'builtin', {})
+    with pytest.raises(TypeError, match="options: expected a dict"): optimizer_trajectory(dnp.Adam, 'numpy', 0.1)
+    with pytest.raises(ValueError, match=r"resume_at: expected a value in \[0, 9\], got 10"):
+        optimizer_trajectory(dnp.Adam, 'numpy', {}, steps=10, resume_at=10)
+    with pytest.raises(TypeError, match="groups: expected the options of the weights' and of the biases' group"):
+        optimizer_trajectory(dnp.Adam, 'numpy', {}, groups=({'lr': 0.1},))
+    with pytest.raises(ValueError, match='steps: expected a value >= 1'): optimizer_trajectory(dnp.Adam, 'numpy', {}, steps=0)
+    with pytest.raises(ValueError, match='seed: expected a value >= 0'): optimizer_trajectory(dnp.Adam, 'numpy', {}, seed=-1)
+    with pytest.raises(ValueError, match='device: '): optimizer_trajectory(dnp.Adam, 'numpy', {}, device='bogus')
+
+
+def test_check_optimizer_and_its_runs_check_their_arguments():
+    with pytest.raises(ValueError, match="name: expected one of 'Adagrad'"): optimizer_runs('Lion')
+    with pytest.raises(ValueError, match='steps: expected a value >= 1'): optimizer_runs('Adam', steps=0)
+    with pytest.raises(ValueError, match="dtype: expected one of 'float32', 'float64'"): tad.check_optimizer('Adam', 'float16')
+    with pytest.raises(ValueError, match='device: '): tad.check_optimizer('Adam', device='bogus')
+
+
+def test_registered_concepts_name_their_page_and_implementations():
+    from dlcourse.crosscheck import concepts
+    registered = {c.name: c for c in concepts()}
+    for name in NAMES:
+        c = registered[name]
+        assert (c.lesson, c.numpy, c.torch, c.builtin) == ('6b', f'dlcourse.numpy.adaptive.{name}',
+                                                            f'dlcourse.torch.adaptive.{name}', f'torch.optim.{name}')
 
 
 def test_optimizer_trajectory_steps_beyond_one_epoch_repeat_the_epoch():
@@ -510,6 +571,15 @@ def test_optimizer_runs_cover_every_combination():
 def test_mlp_shapes():
     assert mlp_shapes((3, 4, 2)) == [(4, 3), (4,), (2, 4), (2,)]
     assert sum(int(np.prod(s)) for s in mlp_shapes((784, 1024, 256, 10))) == 1_068_810
+    with pytest.raises(TypeError, match='layer_sizes: expected the sizes of the layers'): mlp_shapes('784')
+    with pytest.raises(ValueError, match=r'layer_sizes\[1\]: expected a value >= 1'): mlp_shapes((4, 0, 2))
+    with pytest.raises(ValueError, match='layer_sizes: expected at least an input and an output size'): mlp_shapes((4,))
+
+
+def test_benchmark_adam_step_checks_before_it_allocates():
+    with pytest.raises(ValueError, match='repeats: expected a value >= 1'): benchmark_adam_step((4, 2), repeats=0)
+    with pytest.raises(ValueError, match='warmup: expected a value >= 0'): benchmark_adam_step((4, 2), warmup=-1)
+    with pytest.raises(TypeError, match='seed: expected an integer'): benchmark_adam_step((4, 2), seed=None)
 
 
 def test_benchmark_adam_step_returns_times():

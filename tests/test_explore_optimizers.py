@@ -7,6 +7,7 @@ from dlcourse.crosscheck import numerical_gradient, relative_error
 from dlcourse.explore import optimizers as ex
 from dlcourse.explore.descent import Surface
 from dlcourse.numpy.adaptive import Adam
+from dlcourse.numpy.nn import Parameter
 from dlcourse.numpy.optim import SGD
 
 matplotlib.use('Agg')
@@ -200,15 +201,48 @@ def test_square_root_speed_up():
 
 def test_momentum_bad_input():
     with pytest.raises(ValueError, match=r'momentum: expected values in \[0, 1\)'): ex.momentum_rate(0.1, [0.5, 1.0], [1.0])
-    with pytest.raises(ValueError, match='lr: expected finite values >= 0'): ex.momentum_rate(np.inf, 0.5, [1.0])
+    with pytest.raises(ValueError, match='lr: expected finite numbers'): ex.momentum_rate(np.inf, 0.5, [1.0])
+    with pytest.raises(ValueError, match='lr: expected finite values >= 0'): ex.momentum_rate(-0.5, 0.5, [1.0])
     with pytest.raises(ValueError, match='curvatures: expected positive numbers'): ex.momentum_rate(0.1, 0.5, [])
     with pytest.raises(ValueError, match='curvatures: expected positive numbers'): ex.momentum_rate(0.1, 0.5, [1.0, -2.0])
-    with pytest.raises(ValueError, match='curvatures: contains NaN'): ex.best_momentum([np.nan, 1.0])
+    with pytest.raises(ValueError, match='curvatures: expected finite numbers'): ex.best_momentum([np.nan, 1.0])
+    with pytest.raises(TypeError, match='curvatures: expected numbers'): ex.best_momentum('0.01, 1')
+    with pytest.raises(TypeError, match='nesterov: expected True or False'): ex.momentum_rate(0.1, 0.5, [1.0], nesterov='yes')
+    with pytest.raises(ValueError, match=r'momenta: expected values in \[0, 1\)'): ex.momentum_map([1.0], [0.5], [0.5, 1.0])
+    with pytest.raises(ValueError, match='lrs: expected a 1-D array'): ex.momentum_map([1.0], [[0.5]], [0.5])
+    with pytest.raises(ValueError, match='rate: expected values >= 0'): ex.steps_to_tolerance(-0.5)
+    with pytest.raises(ValueError, match=r'momentum: expected a value in \[0, 1\)'): ex.simulate_momentum(0.1, 1.0, [1.0], 5)
+    with pytest.raises(TypeError, match=r'point: expected \(step size, momentum\)'): ex.plot_momentum_map(point='x')
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): ex.plot_momentum_map(ax=3)
+    with pytest.raises(ValueError, match=r'kappas\[1\]: expected a value >= 1'): ex.plot_momentum_maps((10.0, 0.5))
+    with pytest.raises(TypeError, match='lr: expected a real number'): ex.plot_momentum_choice(lr=None)
     with pytest.raises(ValueError, match=r'tol: expected a value in \(0, 1\)'): ex.steps_to_tolerance(0.5, tol=0.0)
     with pytest.raises(ValueError, match='steps: expected a value >= 1'): ex.simulate_momentum(0.1, 0.5, [1.0], 0)
     with pytest.raises(ValueError, match='kappa: expected a value >= 1'): ex.plot_momentum_map(kappa=0.5)
     with pytest.raises(ValueError, match='kappas: expected at least one'): ex.plot_momentum_maps(())
     with pytest.raises(ValueError, match='surfaces: expected at least one'): ex.plot_race_grid(())
+    with pytest.raises(ValueError, match="surfaces: expected one of 'quadratic'"): ex.plot_race_grid(('bowl',))
+    with pytest.raises(ValueError, match=r'curvatures: expected two positive numbers'): ex.rotated_hessian((1.0, 2.0, 3.0))
+
+
+def test_race_functions_check_what_they_run_and_draw():
+    with pytest.raises(TypeError, match='opt_class: expected a NumPy optimizer class'):
+        ex.run_optimizer("saddle", Adam([Parameter(np.zeros(2))]), {}, 3)
+    with pytest.raises(TypeError, match="options: expected a dict"): ex.run_optimizer('saddle', SGD, 0.1, 3)
+    with pytest.raises(ValueError, match='momentum: expected a value >= 0'): ex.race_options('saddle', momentum=-0.1)
+    with pytest.raises(ValueError, match=r'betas\[1\]: expected a value in \[0, 1\)'): ex.race_options('saddle', betas=(0.9, 1.0))
+    with pytest.raises(TypeError, match='names: expected a list of racers'): ex.race_options('saddle', names='Adam')
+    with pytest.raises(TypeError, match='racers: expected {name: \\(optimizer class, options\\)}'): ex.race('saddle', {'SGD': SGD})
+    with pytest.raises(ValueError, match='surface: expected a Surface or one of'): ex.race(3)
+    with pytest.raises(TypeError, match='runs: expected {name: Descent}'): ex.plot_race('saddle', {'SGD': 3})
+    with pytest.raises(TypeError, match='loss_ax: expected a matplotlib Axes'): ex.plot_race('saddle', {}, loss_ax='right')
+    with pytest.raises(ValueError, match=r'beta2: expected a value in \[0, 1\)'): ex.plot_race_with('saddle', beta2=1.0)
+
+
+def test_landscape_functions_are_not_part_of_the_documented_api():
+    "The value and gradient functions are plain helpers behind RACE_SURFACES, exported but not in __all__."
+    for name in ('quadratic', 'quadratic_grad', 'rosenbrock', 'rosenbrock_grad', 'beale', 'beale_grad', 'saddle', 'saddle_grad'):
+        assert callable(getattr(ex, name)) and name not in ex.__all__
 
 
 # ---------------------------------------------------------------- figures and widgets
@@ -216,10 +250,13 @@ def test_momentum_bad_input():
 def test_static_figures_draw():
     import matplotlib.pyplot as plt
     fig = ex.plot_race_grid(('saddle', 'quadratic'))
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 4 and fig.get_size_inches()[0] <= 8.5
     plt.close(fig)
     fig = ex.plot_momentum_maps((10.0,))
     assert len(fig.axes) >= 2
+    plt.close(fig)
+    fig = ex.plot_momentum_maps()
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 4 and fig.get_size_inches()[0] <= 8.5
     plt.close(fig)
     fig = ex.plot_race_with('beale', ['Adam', 'SGD'], lr_scale=0.5, steps=20)
     plt.close(fig)

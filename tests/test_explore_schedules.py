@@ -59,7 +59,22 @@ def test_plots_and_gallery():
         assert ax.get_xlabel() == 'step'
     fig = E.schedule_gallery(steps=60)
     titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titled == list(E.SCHEDULES)
+    assert titled == [name for name in E.SCHEDULES if name != 'constant'] and fig.get_size_inches()[0] <= 8.5
+
+
+def test_knobs_schedules_and_curves_check_their_fields():
+    with pytest.raises(ValueError, match="kind: expected one of 'int'"): E.Knob(1, kind='slider')
+    with pytest.raises(ValueError, match='high: expected a value >= 1'): E.Knob(1, 1, 0)
+    with pytest.raises(ValueError, match='low: expected a value > 0'): E.Knob(0.1, 0.0, 1.0, 'log')
+    with pytest.raises(TypeError, match='build: expected a function'): E.Schedule('StepLR')
+    with pytest.raises(TypeError, match=r'knobs: expected \{argument name: Knob\}'): E.Schedule(lambda o, s: None, {'gamma': 0.5})
+    with pytest.raises(ValueError, match=r'momenta: expected shape \(3,\)'): E.ScheduleCurve('x', {}, np.ones(3), np.ones(2))
+    with pytest.raises(ValueError, match=r'metrics: expected shape \(2,\)'): E.ScheduleCurve('x', {}, np.ones(3), np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match='lrs: expected at least one rate'): E.ScheduleCurve('x', {}, np.ones(0), np.ones(0))
+    curve = E.schedule_curve('StepLR', steps=10)
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): E.plot_schedule(curve, ax='left')
+    with pytest.raises(TypeError, match='title: expected a string'): E.plot_schedule(curve, title=3)
+    with pytest.raises(ValueError, match='lr: expected a value > 0'): E.schedule_gallery(lr=0.0)
 
 
 def test_explorer_widget_rebuilds_knobs_and_redraws():

@@ -14,7 +14,7 @@ from dlcourse import schedules as S
 from dlcourse.core import manual_seed
 from dlcourse.data import ArrayDataset, DataLoader, StandardScaler, load_digits, train_val_test_split
 from dlcourse.learner import Learner
-from dlcourse.lr_finder import SCHEDULE_CASES, LRFinderResult, _scripted_metric, check_schedule, lr_find, two_group_optimizer
+from dlcourse.lr_finder import SCHEDULE_CASES, LRFinder, LRFinderResult, _scripted_metric, check_schedule, lr_find, two_group_optimizer
 from dlcourse.numpy.losses import CrossEntropyLoss
 from dlcourse.numpy.nn import MLP, Parameter
 from dlcourse.numpy.optim import SGD
@@ -55,7 +55,8 @@ def assert_matches_torch(make, steps=STEPS, metrics=None, rtol=1e-12):
 @pytest.mark.parametrize('name', list(SCHEDULE_CASES))
 def test_registered_check_passes(name, dtype):
     concept = {c.name: c for c in cc.concepts()}[name]
-    assert concept.lesson == '65'
+    assert (concept.lesson, concept.numpy, concept.torch, concept.builtin) == (
+        '6e', f'dlcourse.schedules.{name}', f'dlcourse.schedules.{name}', f'torch.optim.lr_scheduler.{name}')
     results = concept.check(dtype)
     assert results and {r.dtype for r in results} == {dtype}
     failed = [r for r in results if not r.ok]
@@ -188,6 +189,73 @@ def test_chained_multiplies_factors():
     np.testing.assert_allclose(rec, 0.5 ** (t // 3) * 0.9 ** t, rtol=1e-14)
 
 
+def test_sequential_warmup_before_onecycle_warms_up_to_its_start_as_pytorch():
+    "OneCycleLR writes max_lr / div_factor into initial_lr; PyTorch's recursive warm-up starts from there, and so does ours."
+    make = lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, total_iters=20), m.OneCycleLR(o, [0.5, 0.2], total_steps=100)], [20])
+    ours_np, ours_t, ref = sequences(make, 120)
+    for ours in (ours_np, ours_t):
+        for key in ref: np.testing.assert_allclose(ours[key], ref[key], rtol=1e-13, atol=1e-18)
+    np.testing.assert_allclose(ref['lr'][[0, 20], 0], [0.5 / 25 * 0.1, 0.5 / 25], rtol=1e-13)   # no jump at the milestone
+    assert make(S, sgd(groups=2))._schedulers[0].base_lrs == [0.5 / 25, 0.2 / 25]
+
+
+@pytest.mark.parametrize('route', ['ours->ours', 'torch->ours', 'ours->torch'])
+def test_sequential_rebased_warmup_survives_a_checkpoint_inside_the_warmup(route):
+    make = lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, total_iters=20), m.OneCycleLR(o, 0.5, total_steps=100)], [20])
+    mods = {'ours': (S, lambda: sgd(groups=2)), 'torch': (TL, lambda: torch_sgd(groups=2))}
+    src, dst = route.split('->')
+    got = resume(make, 10, 110, mods[src], mods[dst])
+    want = S.record_schedule(make(TL, torch_sgd(groups=2)), 110)
+    for key in want: np.testing.assert_allclose(got[key], want[key], rtol=1e-13, atol=1e-18)
+
+
+def test_sequential_first_cosine_turning_up_keeps_its_rebased_closed_form():
+    "PyTorch's cosine climbs back towards its own base rate after its minimum; ours stays the rebased cosine (lesson 6d)."
+    make = lambda m, o: m.SequentialLR(o, [m.CosineAnnealingLR(o, 7, eta_min=0.01), m.OneCycleLR(o, 1.0, total_steps=40)], [15])
+    ours, ref = S.record_schedule(make(S, sgd()), 30)['lr'][:, 0], S.record_schedule(make(TL, torch_sgd()), 30)['lr'][:, 0]
+    np.testing.assert_allclose(ours[:8], ref[:8], rtol=1e-13)                  # down to eta_min: the same
+    np.testing.assert_allclose(ours[:15], [S._cosine(0.01, 0.04, t / 7) for t in range(15)], rtol=1e-13)
+    assert ref[14] > 0.05 > ours[14]                                            # PyTorch: back towards 0.1, the cosine's own base
+    np.testing.assert_allclose(ours[15:], ref[15:], rtol=1e-13)                 # the one-cycle: the same
+
+
+CHAIN_PARTS = {'cosine': lambda m, o: m.CosineAnnealingLR(o, T_max=10), 'exponential': lambda m, o: m.ExponentialLR(o, 0.9),
+               'warm-up': lambda m, o: m.LinearLR(o, 0.5, total_iters=15)}
+
+
+def product_of_torch_alone(names, steps):
+    "Each group's base rate times the product of the factors of torch's schedules `names`, each run on its own optimizer."
+    base = np.array([0.1, 0.01])
+    return base * np.prod([S.record_schedule(CHAIN_PARTS[n](TL, torch_sgd(groups=2)), steps)['lr'] / base for n in names], axis=0)
+
+
+@pytest.mark.parametrize('order', [('cosine', 'exponential'), ('exponential', 'cosine'), ('warm-up', 'cosine', 'exponential')])
+def test_chained_cosine_through_zero_keeps_the_product_that_pytorchs_chain_loses(order):
+    make = lambda m, o: m.ChainedScheduler([CHAIN_PARTS[n](m, o) for n in order])
+    ours_np, ours_t, ref = sequences(make, 60)
+    product = product_of_torch_alone(order, 60)
+    for ours in (ours_np, ours_t): np.testing.assert_allclose(ours['lr'], product, rtol=1e-13, atol=1e-18)
+    np.testing.assert_allclose(ref['lr'][:11], product[:11], rtol=1e-12, atol=1e-18)   # until the cosine's zero: the same
+    assert (ref['lr'][15:26] > 1.2 * product[15:26]).all()     # after it, around the next peak, PyTorch has lost factors
+
+
+def test_pytorchs_chain_through_zero_depends_on_the_order_and_ours_does_not():
+    rates = {o: {m.__name__: S.record_schedule(m.ChainedScheduler([CHAIN_PARTS[n](m, opt) for n in o]), 40)['lr']
+                 for m, opt in ((S, sgd(groups=2)), (TL, torch_sgd(groups=2)))}
+             for o in (('cosine', 'exponential'), ('exponential', 'cosine'))}
+    a, b = rates.values()
+    np.testing.assert_allclose(a['dlcourse.schedules'], b['dlcourse.schedules'], rtol=1e-14, atol=1e-18)
+    assert np.abs(a['torch.optim.lr_scheduler'] - b['torch.optim.lr_scheduler']).max() > 1e-4
+
+
+def test_the_registered_product_case_is_checked_against_the_product():
+    case = next(c for c in SCHEDULE_CASES['ChainedScheduler'] if c.factors)
+    ours = S.record_schedule(case.make(S, two_group_optimizer('numpy')), STEPS)['lr']
+    torchs = S.record_schedule(case.make(TL, two_group_optimizer('torch')), STEPS)['lr']
+    assert not np.allclose(ours, torchs)                                    # the case is one where PyTorch's chain differs
+    assert all(r.ok for r in check_schedule('ChainedScheduler'))
+
+
 def test_chained_with_zero_base_rate():
     o = sgd(lr=0.0)
     rec = S.record_schedule(S.ChainedScheduler([S.StepLR(o, 2), S.ExponentialLR(o, 0.9)]), 5)['lr']
@@ -223,8 +291,6 @@ def test_plateau_thresholds_and_modes_by_hand():
     # min_lr floor and eps
     assert plateau_lrs([1.0] * 10, patience=0, min_lr=0.05)[-1] == 0.05
     assert plateau_lrs([1.0] * 5, patience=0, factor=0.9, eps=0.2)[-1] == 1.0
-    # NaN is never an improvement
-    assert plateau_lrs([1.0, float('nan'), float('nan')], patience=1)[-1] == 0.1
 
 
 @pytest.mark.parametrize('mode', ['min', 'max'])
@@ -243,8 +309,27 @@ def test_plateau_matches_torch_over_scripted_metrics(mode, threshold_mode, thres
 
 def test_plateau_accepts_zero_d_tensors_and_arrays():
     s = S.ReduceLROnPlateau(sgd())
-    s.step(torch.tensor(0.5)); s.step(np.float32(0.4)); s.step(np.array(0.3))
-    assert s.best == pytest.approx(0.3) and s.last_epoch == 3
+    s.step(torch.tensor(0.5)); s.step(np.float32(0.4)); s.step(np.array(0.3)); s.step(torch.tensor([0.2]))
+    assert s.best == pytest.approx(0.2) and s.last_epoch == 4
+
+
+@pytest.mark.parametrize('metric, error, fragment', [
+    (float('nan'), ValueError, 'metrics: expected a finite number, got nan'),
+    (float('inf'), ValueError, 'metrics: expected a finite number, got inf'),
+    (torch.tensor(float('nan')), ValueError, 'metrics: expected a finite number, got nan'),
+    (True, TypeError, 'metrics: expected a number'),
+    (np.ones(2), ValueError, 'metrics: expected one number, got an array of shape (2,)'),
+])
+def test_plateau_refuses_a_diverged_or_malformed_metric_where_pytorch_cuts_the_rate(metric, error, fragment):
+    ours = S.ReduceLROnPlateau(sgd(), patience=0)
+    ours.step(1.0)
+    with pytest.raises(error) as info:
+        ours.step(metric)
+    assert fragment in str(info.value) and ours.last_epoch == 1 and ours.num_bad_epochs == 0
+    if error is ValueError and 'finite' in fragment:          # PyTorch counts it as a bad epoch and lowers the rate
+        theirs = TL.ReduceLROnPlateau(torch_sgd(), patience=0)
+        theirs.step(1.0); theirs.step(metric)
+        assert theirs.optimizer.param_groups[0]['lr'] == pytest.approx(0.01)
 
 
 # --- checkpoints ---
@@ -411,11 +496,35 @@ def two_scheds():
     (lambda: S.SchedulerCallback(S.StepLR(sgd(), 3), interval='step'), ValueError, 'interval'),
     (lambda: S.SchedulerCallback(S.ReduceLROnPlateau(sgd())), ValueError, "interval='epoch'"),
     (lambda: S.SchedulerCallback(S.StepLR(sgd(), 3), interval='epoch', monitor=3), TypeError, 'monitor'),
+    (lambda: S.OneCycleLR(sgd(), 0.1, total_steps=10, epochs='2'), TypeError, 'epochs: expected an integer'),
+    (lambda: S.OneCycleLR(sgd(), 0.1, total_steps=10, steps_per_epoch=0), ValueError, 'steps_per_epoch'),
+    (lambda: S.record_schedule('cosine', 3), TypeError, 'scheduler: expected a learning-rate scheduler'),
+    (lambda: S.record_schedule(S.StepLR(sgd(), 3), 2, [0.5, 0.4]), ValueError, 'metrics: StepLR takes no metric'),
+    (lambda: S.record_schedule(S.ReduceLROnPlateau(sgd()), 2), ValueError, 'metrics: ReduceLROnPlateau is stepped with one metric'),
+    (lambda: S.record_schedule(S.ReduceLROnPlateau(sgd()), 2, 'ab'), TypeError, 'metrics: expected one number per step'),
+    (lambda: S.record_schedule(S.ReduceLROnPlateau(sgd()), 2, [0.5, float('nan')]), ValueError, 'metrics: expected a finite'),
+    (lambda: S.plateau_metric(10, seed=-1), ValueError, 'seed: expected a value >= 0'),
+    (lambda: S.plateau_metric(10, seed=None), TypeError, 'seed: expected an integer'),
 ])
 def test_bad_arguments(call, error, fragment):
     with pytest.raises(error) as info:
         call()
     assert fragment in str(info.value)
+
+
+def test_record_schedule_checks_the_metrics_before_stepping():
+    plateau = S.ReduceLROnPlateau(o := sgd(), patience=0)
+    with pytest.raises(ValueError, match='metrics: expected a finite number'):
+        S.record_schedule(plateau, 3, [0.5, 0.6, float('inf')])
+    assert plateau.last_epoch == 0 and o.param_groups[0]['lr'] == 0.1
+
+
+@pytest.mark.parametrize('hook', ['before_batch', 'after_batch', 'after_epoch'])
+def test_callback_hooks_need_the_learner(hook):
+    cb = S.SchedulerCallback(S.StepLR(sgd(), 3))
+    with pytest.raises(TypeError, match='learn: expected the dlcourse.learner.Learner that calls the hook'):
+        getattr(cb, hook)(sgd())
+    assert cb.lrs == [] and cb.scheduler.last_epoch == 0
 
 
 def test_base_class_needs_get_lr_and_group_count_cannot_change():
@@ -633,3 +742,63 @@ def test_lr_find_bad_learner(digits):
     model, loss, opt, _ = numpy_parts(digits)
     with pytest.raises(ValueError, match='at least 2 training batches'):
         lr_find((model, loss, opt, []))
+
+
+@pytest.mark.parametrize('kwargs, error, fragment', [
+    (dict(num_it=1), ValueError, 'num_it: expected a value >= 2'),
+    (dict(num_it=5.0), TypeError, 'num_it: expected an integer'),
+    (dict(start_lr=0.0), ValueError, 'start_lr: expected a value > 0'),
+    (dict(end_lr=1e-4), ValueError, 'end_lr: expected a value > 0.001'),
+    (dict(stop_div=None), TypeError, 'stop_div: expected True or False'),
+    (dict(beta=float('nan')), ValueError, 'beta'),
+])
+def test_the_lr_finder_callback_checks_its_own_arguments(kwargs, error, fragment):
+    "LRFinder used directly, without lr_find: num_it=1 used to divide by zero in the middle of a fit."
+    with pytest.raises(error, match=fragment.replace('(', r'\(')):
+        LRFinder(**{'start_lr': 1e-3, 'end_lr': 1.0, 'num_it': 10, **kwargs})
+
+
+def test_lr_find_checks_before_it_trains(digits):
+    learn = Learner(*numpy_parts(digits), progress=False)
+    before = copy.deepcopy(learn.model.state_dict())
+    with pytest.raises(ValueError, match='num_it'):
+        lr_find(learn, num_it=1)
+    assert learn.step == 0 and not learn.history.step_loss
+    for k, v in before.items(): np.testing.assert_array_equal(learn.model.state_dict()[k], v)
+
+
+@pytest.mark.parametrize('hook', ['before_batch', 'after_batch'])
+def test_lr_finder_hooks_need_the_learner(hook):
+    with pytest.raises(TypeError, match='learn: expected the dlcourse.learner.Learner'):
+        getattr(LRFinder(1e-3, 1.0, 10), hook)(None)
+
+
+def test_lr_finder_result_checks_its_record():
+    lrs, losses = np.logspace(-3, 0, 5), np.linspace(2.0, 1.0, 5)
+    with pytest.raises(ValueError, match='lrs: expected positive rates in increasing order'):
+        LRFinderResult(lrs[::-1], losses, losses)
+    with pytest.raises(ValueError, match='lrs, raw_losses: expected one value of raw_losses per rate, got 5 rates and 4'):
+        LRFinderResult(lrs, losses, losses[:4])
+    with pytest.raises(TypeError, match='losses: expected a NumPy array'):
+        LRFinderResult(lrs, list(losses), losses)
+    with pytest.raises(ValueError, match='raw_losses: contains NaN'):
+        LRFinderResult(lrs, losses, np.r_[losses[:4], np.nan])
+    with pytest.raises(TypeError, match='stopped_early: expected True or False'):
+        LRFinderResult(lrs, losses, losses, stopped_early='no')
+    res = LRFinderResult(lrs, losses, losses)
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): res.plot(ax='left')
+    with pytest.raises(TypeError, match='title: expected a string'): res.plot(title=None)
+    with pytest.raises(ValueError, match='color: expected a matplotlib colour'): res.plot(color='no such colour')
+
+
+def test_the_cross_check_helpers_check_their_arguments():
+    from dlcourse.lr_finder import ScheduleCase
+    with pytest.raises(ValueError, match="name: expected one of 'StepLR'"): check_schedule('Step')
+    with pytest.raises(ValueError, match="dtype: expected one of 'float32', 'float64'"): check_schedule('StepLR', 'float16')
+    with pytest.raises(ValueError, match='steps: expected a value >= 1'): check_schedule('StepLR', steps=0)
+    with pytest.raises(ValueError, match="backend: expected one of 'numpy', 'torch'"): two_group_optimizer('jax')
+    with pytest.raises(ValueError, match="kind: expected one of 'sgd', 'adam'"): two_group_optimizer('numpy', 'adamw')
+    with pytest.raises(ValueError, match='device: '): two_group_optimizer('numpy', device='bogus')
+    with pytest.raises(ValueError, match="optimizer: expected one of 'sgd', 'adam'"): ScheduleCase('x', lambda m, o: None, 'adamw')
+    with pytest.raises(TypeError, match='make: expected a function'): ScheduleCase('x', 'StepLR')
+    with pytest.raises(TypeError, match='factors: expected a tuple of functions'): ScheduleCase('x', lambda m, o: None, factors=['cos'])

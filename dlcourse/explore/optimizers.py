@@ -6,31 +6,47 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer
+from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer, is_tensor, to_numpy
 from .descent import DIVERGENCE_RADIUS, Descent, Surface
 from ..numpy import adaptive
 from ..numpy.nn import Parameter
-from ..numpy.optim import SGD
+from ..numpy.optim import SGD, Optimizer
 
 # %% auto #0
-__all__ = ['BEALE_CONSTANTS', 'RACE_HESSIAN', 'RACE_SURFACES', 'RACERS', 'RACE_COLORS', 'RACE_STEPS', 'RACE_RATES',
-           'rotated_hessian', 'quadratic', 'quadratic_grad', 'rosenbrock', 'rosenbrock_grad', 'beale', 'beale_grad',
-           'saddle', 'saddle_grad', 'get_race_surface', 'run_optimizer', 'race_options', 'race', 'plot_race',
-           'plot_race_grid', 'plot_race_with', 'race_explorer', 'momentum_rate', 'steps_to_tolerance', 'best_momentum',
-           'simulate_momentum', 'momentum_map', 'plot_momentum_map', 'plot_momentum_maps', 'plot_momentum_choice',
-           'momentum_explorer']
+__all__ = ['RACE_HESSIAN', 'RACE_SURFACES', 'RACERS', 'RACE_COLORS', 'RACE_STEPS', 'RACE_RATES', 'rotated_hessian',
+           'run_optimizer', 'race_options', 'race', 'plot_race', 'plot_race_grid', 'plot_race_with', 'race_explorer',
+           'momentum_rate', 'steps_to_tolerance', 'best_momentum', 'simulate_momentum', 'momentum_map',
+           'plot_momentum_map', 'plot_momentum_maps', 'plot_momentum_choice', 'momentum_explorer']
 
 # %% ../../nbs/60c_optimizers_explore.ipynb #600257b1
+def _float_array(value: Any, name: str) -> np.ndarray:
+    "`value` (a number or an array-like of numbers) as a float64 array, or an error naming `name`."
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+        raise TypeError(f"{name}: expected numbers, got {describe(value)}")
+    try: array = np.asarray(to_numpy(value) if is_tensor(value) else value, dtype=np.float64)
+    except (TypeError, ValueError): raise TypeError(f"{name}: expected numbers, got {describe(value)}") from None
+    if not np.isfinite(array).all(): raise ValueError(f"{name}: expected finite numbers, got {array.tolist()}")
+    return array
+
+def _check_axes(ax: Any, name: str = 'ax') -> None:
+    "Refuse an `ax` that is neither None nor a matplotlib Axes to draw on."
+    from matplotlib.axes import Axes
+    if ax is not None and not isinstance(ax, Axes): raise TypeError(f"{name}: expected a matplotlib Axes or None, got {describe(ax)}")
+
 def rotated_hessian(curvatures: Sequence[float] = (1.0, 25.0), angle: float = 30.0) -> np.ndarray:
     "The 2×2 Hessian with eigenvalues `curvatures` whose first principal axis is at `angle` degrees."
-    c, s = np.cos(np.deg2rad(angle)), np.sin(np.deg2rad(angle))
+    lam = _float_array(curvatures, 'curvatures')
+    if lam.shape != (2,) or (lam <= 0).any(): raise ValueError(f"curvatures: expected two positive numbers, got {lam.tolist()}")
+    c, s = np.cos(np.deg2rad(check_number(angle, 'angle'))), np.sin(np.deg2rad(angle))
     R = np.array([[c, -s], [s, c]])
-    return R @ np.diag(np.asarray(curvatures, dtype=np.float64)) @ R.T
+    return R @ np.diag(lam) @ R.T
 
+# %% ../../nbs/60c_optimizers_explore.ipynb #04c4c77a
 def quadratic(p: np.ndarray, hessian: np.ndarray) -> np.ndarray:
     "The quadratic p·H·p / 2 at points `p` of shape (..., 2)."
     p = np.asarray(p, dtype=np.float64)
@@ -87,7 +103,7 @@ RACE_SURFACES: dict[str, Surface] = {
     'saddle': Surface('saddle', saddle, saddle_grad, (-2.0, 2.0), (-1.6, 1.6), (-1.8, 1e-3), -0.25),
 }
 
-def get_race_surface(surface: Surface | str) -> Surface:
+def _race_surface(surface: Surface | str) -> Surface:
     "`surface` itself, or the one of `RACE_SURFACES` it names."
     if isinstance(surface, Surface): return surface
     if isinstance(surface, str) and surface in RACE_SURFACES: return RACE_SURFACES[surface]
@@ -111,7 +127,10 @@ RACE_RATES: dict[str, dict[str, float]] = {
 def run_optimizer(surface: Surface | str, opt_class: type, options: dict[str, Any], steps: int,
                   start: Sequence[float] | None = None) -> Descent:
     "The path of the NumPy optimizer `opt_class(**options)` on `surface` from `start` (default: the surface's)."
-    surface = get_race_surface(surface)
+    surface = _race_surface(surface)
+    if not (isinstance(opt_class, type) and issubclass(opt_class, Optimizer)):
+        raise TypeError(f"opt_class: expected a NumPy optimizer class such as SGD or Adam, got {describe(opt_class)}")
+    if not isinstance(options, dict): raise TypeError(f"options: expected a dict of the optimizer's arguments, got {describe(options)}")
     try: p = np.array(surface.start if start is None else start, dtype=np.float64)
     except (TypeError, ValueError): raise TypeError(f"start: expected two numbers, got {describe(start)}") from None
     check_array(p, 'start', shape=(2,))
@@ -133,12 +152,14 @@ def run_optimizer(surface: Surface | str, opt_class: type, options: dict[str, An
 def race_options(surface: str, names: Sequence[str] | None = None, lr_scale: float = 1.0, momentum: float = 0.9,
                  betas: tuple[float, float] = (0.9, 0.999)) -> dict[str, tuple[type, dict]]:
     "Class and options of each racer in `names`: its tuned rate on `surface` times `lr_scale`, and the given momentum and betas."
-    if surface not in RACE_RATES:
-        raise ValueError(f"surface: expected one of {', '.join(map(repr, RACE_RATES))}, got {describe(surface)}")
+    check_choice(surface, 'surface', RACE_RATES)
+    if names is not None and (isinstance(names, str) or not isinstance(names, Iterable)):
+        raise TypeError(f"names: expected a list of racers, some of {', '.join(RACERS)}, got {describe(names)}")
     names = list(RACERS) if names is None else list(names)
-    unknown = [n for n in names if n not in RACERS]
+    unknown = [n for n in names if not isinstance(n, str) or n not in RACERS]
     if unknown: raise ValueError(f"names: unknown racers {unknown}; expected some of {', '.join(RACERS)}")
     check_number(lr_scale, 'lr_scale', low=0, low_inclusive=False)
+    adaptive.check_optimizer_options({'momentum': momentum, 'betas': betas})
     out = {}
     for name in names:
         cls, options = RACERS[name]
@@ -152,8 +173,11 @@ def race_options(surface: str, names: Sequence[str] | None = None, lr_scale: flo
 def race(surface: Surface | str, racers: dict[str, tuple[type, dict]] | None = None, steps: int | None = None,
          start: Sequence[float] | None = None) -> dict[str, Descent]:
     "The path of every racer (default: all of `RACERS` at their tuned rates and step counts) on `surface`."
+    _race_surface(surface)
     if not isinstance(surface, str) and (racers is None or steps is None):
         raise ValueError("racers, steps: required when the surface is not one of RACE_SURFACES")
+    if racers is not None and not (isinstance(racers, dict) and all(isinstance(r, tuple) and len(r) == 2 for r in racers.values())):
+        raise TypeError(f"racers: expected {{name: (optimizer class, options)}} as race_options returns, got {describe(racers)}")
     racers = race_options(surface) if racers is None else racers
     steps = RACE_STEPS[surface] if steps is None else steps
     return {name: run_optimizer(surface, cls, options, steps, start) for name, (cls, options) in racers.items()}
@@ -163,7 +187,7 @@ def _draw_contours(ax: Any, surface: Surface, resolution: int = 100) -> None:
     "Log-spaced contours of the height of `surface` above its lowest value, over its region."
     X, Y = np.meshgrid(np.linspace(*surface.xlim, resolution), np.linspace(*surface.ylim, resolution))
     Z = surface.value(np.stack([X, Y], axis=-1)) - surface.min_value
-    levels = np.geomspace(max(Z.min(), 1e-3), Z.max(), 18)
+    levels = np.geomspace(max(Z.min(), 1e-3), Z.max(), 14)
     ax.contourf(X, Y, Z, levels=levels, locator=None, cmap='Greys_r', alpha=0.35)
     ax.contour(X, Y, Z, levels=levels, colors='grey', linewidths=0.4)
     ax.set(xlim=surface.xlim, ylim=surface.ylim, aspect='equal')
@@ -172,8 +196,12 @@ def plot_race(surface: Surface | str, runs: dict[str, Descent], ax: Any = None, 
               title: str | None = None) -> Any:
     "The racers' paths over the contours of `surface` (on `ax`) and their loss gaps against the step (on `loss_ax`)."
     import matplotlib.pyplot as plt
-    surface = get_race_surface(surface)
-    if ax is None: _, (ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw=dict(width_ratios=[1.2, 1]))
+    surface = _race_surface(surface)
+    if not isinstance(runs, dict) or not all(isinstance(run, Descent) for run in runs.values()):
+        raise TypeError(f"runs: expected {{name: Descent}} as race returns, got {describe(runs)}")
+    _check_axes(ax, 'ax'); _check_axes(loss_ax, 'loss_ax')
+    if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
+    if ax is None: _, (ax, loss_ax) = plt.subplots(1, 2, figsize=(8.5, 3.6), gridspec_kw=dict(width_ratios=[1.2, 1]))
     _draw_contours(ax, surface)
     for name, run in runs.items():
         color = RACE_COLORS.get(name)
@@ -187,14 +215,17 @@ def plot_race(surface: Surface | str, runs: dict[str, Descent], ax: Any = None, 
     return ax
 
 def plot_race_grid(surfaces: Sequence[str] = tuple(RACE_SURFACES)) -> Any:
-    "The static race figure: every racer at its tuned rate on each surface, paths (top row) and loss gaps (bottom row)."
+    "The static race figure: every racer at its tuned rate, one row per surface: paths (left) and loss gaps (right)."
     import matplotlib.pyplot as plt
+    if isinstance(surfaces, str) or not isinstance(surfaces, (tuple, list)):
+        raise TypeError(f"surfaces: expected a list of surface names, got {describe(surfaces)}")
     if not surfaces: raise ValueError("surfaces: expected at least one surface name")
-    fig, axes = plt.subplots(2, len(surfaces), figsize=(4.4 * len(surfaces), 8), squeeze=False,
-                             gridspec_kw=dict(height_ratios=[1.15, 1]))
-    for j, name in enumerate(surfaces):
-        plot_race(name, race(name), axes[0, j], axes[1, j])
-    axes[0, -1].legend(fontsize=8, loc='upper right')
+    for name in surfaces: check_choice(name, 'surfaces', RACE_SURFACES)
+    fig, axes = plt.subplots(len(surfaces), 2, figsize=(8.5, 3.1 * len(surfaces)), squeeze=False,
+                             gridspec_kw=dict(width_ratios=[1.1, 1]))
+    for row, name in zip(axes, surfaces):
+        plot_race(name, race(name), row[0], row[1])
+    axes[0, 1].legend(fontsize=7, ncol=2, loc='lower left')
     fig.tight_layout()
     return fig
 
@@ -203,10 +234,11 @@ def plot_race_with(surface: str = 'quadratic', names: Sequence[str] = tuple(RACE
                    momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999, steps: int | None = None) -> Any:
     "Race the chosen racers on `surface` with rates scaled by `lr_scale`, the given momentum and betas, and draw it."
     import matplotlib.pyplot as plt
+    for name, beta in (('beta1', beta1), ('beta2', beta2)): check_number(beta, name, low=0, high=1, high_inclusive=False)
     runs = race(surface, race_options(surface, names, lr_scale, momentum, (beta1, beta2)), steps)
-    fig, (ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw=dict(width_ratios=[1.2, 1]))
+    fig, (ax, loss_ax) = plt.subplots(1, 2, figsize=(8.5, 3.6), gridspec_kw=dict(width_ratios=[1.2, 1]))
     plot_race(surface, runs, ax, loss_ax)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -239,17 +271,23 @@ def race_explorer():
 # %% ../../nbs/60c_optimizers_explore.ipynb #9fae1e72
 def _check_curvatures(curvatures: Any) -> np.ndarray:
     "The curvatures as a 1-D float array, all positive and finite."
-    lam = np.atleast_1d(np.asarray(curvatures, dtype=np.float64))
+    lam = np.atleast_1d(_float_array(curvatures, 'curvatures'))
     check_array(lam, 'curvatures', ndim=1)
     if lam.size == 0 or (lam <= 0).any(): raise ValueError(f"curvatures: expected positive numbers, got {lam.tolist()}")
     return lam
 
+def _lrs_and_momenta(lr: Any, momentum: Any, lr_name: str = 'lr', momentum_name: str = 'momentum') -> tuple[np.ndarray, np.ndarray]:
+    "Step sizes (>= 0) and momenta (in [0, 1)) as float arrays, each checked under its own name."
+    lr, mu = _float_array(lr, lr_name), _float_array(momentum, momentum_name)
+    if (lr < 0).any(): raise ValueError(f"{lr_name}: expected finite values >= 0")
+    if ((mu < 0) | (mu >= 1)).any(): raise ValueError(f"{momentum_name}: expected values in [0, 1)")
+    return lr, mu
+
 def momentum_rate(lr: Any, momentum: Any, curvatures: Sequence[float], nesterov: bool = False) -> np.ndarray:
     "The rate ρ (spectral radius) of SGD with `momentum` on a quadratic with eigenvalues `curvatures`; broadcasts lr and momentum."
     lam = _check_curvatures(curvatures)
-    lr, mu = np.broadcast_arrays(np.asarray(lr, dtype=np.float64), np.asarray(momentum, dtype=np.float64))
-    if (lr < 0).any() or not np.isfinite(lr).all(): raise ValueError("lr: expected finite values >= 0")
-    if (mu < 0).any() or (mu >= 1).any() or not np.isfinite(mu).all(): raise ValueError("momentum: expected values in [0, 1)")
+    check_bool(nesterov, 'nesterov')
+    lr, mu = np.broadcast_arrays(*_lrs_and_momenta(lr, momentum))
     h, mu = lr[..., None] * lam, mu[..., None]
     a, c = ((1 + mu) * (1 - h), mu * (1 - h)) if nesterov else (1 + mu - h, mu + 0 * h)
     disc = a * a - 4 * c
@@ -259,7 +297,8 @@ def momentum_rate(lr: Any, momentum: Any, curvatures: Sequence[float], nesterov:
 def steps_to_tolerance(rate: Any, tol: float = 1e-6) -> np.ndarray:
     "Steps for an error shrinking by `rate` per step to fall below `tol` times its start (inf when rate >= 1)."
     check_number(tol, 'tol', low=0, high=1, low_inclusive=False, high_inclusive=False)
-    rate = np.asarray(rate, dtype=np.float64)
+    rate = _float_array(rate, 'rate')
+    if (rate < 0).any(): raise ValueError("rate: expected values >= 0")
     with np.errstate(divide='ignore'):
         steps = np.ceil(np.log(tol) / np.log(np.where(rate < 1, rate, 0.5)))
     return np.where(rate >= 1, np.inf, np.where(rate == 0, 1.0, steps))
@@ -275,6 +314,8 @@ def best_momentum(curvatures: Sequence[float]) -> dict[str, float]:
 def simulate_momentum(lr: float, momentum: float, curvatures: Sequence[float], steps: int, nesterov: bool = False) -> np.ndarray:
     "Distance to the minimum after each step of the NumPy SGD (with `momentum`) on the quadratic with eigenvalues `curvatures`."
     lam = _check_curvatures(curvatures)
+    check_number(momentum, 'momentum', low=0, high=1, high_inclusive=False)
+    check_bool(nesterov, 'nesterov')
     check_number(steps, 'steps', low=1, integer=True)
     x = Parameter(np.ones_like(lam))
     opt = SGD([x], lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0)   # Nesterov without momentum is plain SGD
@@ -289,7 +330,10 @@ def simulate_momentum(lr: float, momentum: float, curvatures: Sequence[float], s
 # %% ../../nbs/60c_optimizers_explore.ipynb #0c1abdf3
 def momentum_map(curvatures: Sequence[float], lrs: Any, momenta: Any, nesterov: bool = False) -> np.ndarray:
     "The rate ρ of SGD with momentum on the quadratic for every (momentum, lr) pair: shape (len(momenta), len(lrs))."
-    return momentum_rate(np.asarray(lrs, dtype=np.float64)[None, :], np.asarray(momenta, dtype=np.float64)[:, None], curvatures, nesterov)
+    lrs, momenta = _lrs_and_momenta(lrs, momenta, 'lrs', 'momenta')
+    for name, values in (('lrs', lrs), ('momenta', momenta)):
+        if values.ndim != 1: raise ValueError(f"{name}: expected a 1-D array, got shape {values.shape}")
+    return momentum_rate(lrs[None, :], momenta[:, None], curvatures, nesterov)
 
 def plot_momentum_map(kappa: float = 100.0, nesterov: bool = False, point: tuple[float, float] | None = None,
                       resolution: int = 200, ax: Any = None, colorbar: bool = True) -> Any:
@@ -297,7 +341,14 @@ def plot_momentum_map(kappa: float = 100.0, nesterov: bool = False, point: tuple
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
     check_number(kappa, 'kappa', low=1)
+    check_bool(nesterov, 'nesterov')
+    if point is not None:
+        if not isinstance(point, (tuple, list)) or len(point) != 2:
+            raise TypeError(f"point: expected (step size, momentum) or None, got {describe(point)}")
+        for i, value in enumerate(point): check_number(value, f"point[{i}]")
     check_number(resolution, 'resolution', low=2, integer=True)
+    _check_axes(ax)
+    check_bool(colorbar, 'colorbar')
     curv = (1 / kappa, 1.0)
     lrs, momenta = np.linspace(0.0, 4.0, resolution + 1)[1:], np.linspace(0.0, 0.995, resolution)
     steps = steps_to_tolerance(momentum_map(curv, lrs, momenta, nesterov))
@@ -319,15 +370,21 @@ def plot_momentum_map(kappa: float = 100.0, nesterov: bool = False, point: tuple
 def plot_momentum_maps(kappas: Sequence[float] = (10.0, 100.0, 1000.0)) -> Any:
     "The static momentum figure: a map per condition number, and the best steps of momentum and plain descent against κ."
     import matplotlib.pyplot as plt
+    if isinstance(kappas, str) or not isinstance(kappas, (tuple, list)):
+        raise TypeError(f"kappas: expected a list of condition numbers, got {describe(kappas)}")
     if not kappas: raise ValueError("kappas: expected at least one condition number")
-    fig, axes = plt.subplots(1, len(kappas) + 1, figsize=(5.2 * (len(kappas) + 1), 3.9))
-    for ax, kappa in zip(axes, kappas): plot_momentum_map(kappa, ax=ax)
+    for i, kappa in enumerate(kappas): check_number(kappa, f"kappas[{i}]", low=1)
+    rows = len(kappas) // 2 + 1
+    fig, axes = plt.subplots(rows, 2, figsize=(8.5, 3.5 * rows), squeeze=False)
+    for ax, kappa in zip(axes.flat, kappas): plot_momentum_map(kappa, ax=ax)
+    last = axes.flat[len(kappas)]
     ks = np.geomspace(1.5, 1e5, 60)
     best = [best_momentum((1 / k, 1.0)) for k in ks]
-    axes[-1].loglog(ks, [steps_to_tolerance(b['gd_rate']) for b in best], label='plain descent, best η: ∝ κ')
-    axes[-1].loglog(ks, [steps_to_tolerance(b['rate']) for b in best], label='momentum, best η and μ: ∝ √κ')
-    axes[-1].set(xlabel='condition number κ', ylabel='steps to shrink the error 10⁶×', title='the square root')
-    axes[-1].legend(fontsize=8)
+    last.loglog(ks, [steps_to_tolerance(b['gd_rate']) for b in best], label='plain descent, best η: ∝ κ')
+    last.loglog(ks, [steps_to_tolerance(b['rate']) for b in best], label='momentum, best η and μ: ∝ √κ')
+    last.set(xlabel='condition number κ', ylabel='steps to shrink the error 10⁶×', title='the square root')
+    last.legend(fontsize=8)
+    for ax in axes.flat[len(kappas) + 1:]: ax.remove()
     fig.tight_layout()
     return fig
 
@@ -336,7 +393,12 @@ def plot_momentum_choice(kappa: float = 100.0, lr: float = 1.0, momentum: float 
                          steps: int = 300) -> Any:
     "The momentum map with (lr, momentum) marked (lr in units of 1/λmax), next to the distance curve SGD actually follows."
     import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    check_number(kappa, 'kappa', low=1)
+    check_number(lr, 'lr', low=0)
+    check_number(momentum, 'momentum', low=0, high=1, high_inclusive=False)
+    check_bool(nesterov, 'nesterov')
+    check_number(steps, 'steps', low=1, integer=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.5, 3.5))
     plot_momentum_map(kappa, nesterov, point=(lr, momentum), resolution=120, ax=ax1)
     curv = (1 / kappa, 1.0)
     rate = float(momentum_rate(lr, momentum, curv, nesterov))

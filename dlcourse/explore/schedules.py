@@ -11,7 +11,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import schedules as S
-from ..core import CONTROL_STYLE, check_choice, check_number, describe, explorer
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
+from .optimizers import _check_axes
 from ..numpy.nn import Parameter
 from ..numpy.optim import SGD
 
@@ -28,11 +29,23 @@ class Knob:
     high: float = 1.0
     kind: str = 'float'
 
+    def __post_init__(self):
+        "Check the kind and the range, so a mistyped knob fails where it is written."
+        check_choice(self.kind, 'kind', ('int', 'float', 'log', 'bool', 'range'))
+        check_number(self.low, 'low', low=0 if self.kind == 'log' else None, low_inclusive=self.kind != 'log')
+        check_number(self.high, 'high', low=self.low)
+
 @dataclass(frozen=True)
 class Schedule:
     "How the explorer builds one schedule: `build(optimizer, steps, **knobs)` and the knobs it takes."
     build: Callable[..., Any]
     knobs: dict[str, Knob] = field(default_factory=dict)
+
+    def __post_init__(self):
+        "Check that `build` can be called and that every knob is a named `Knob`."
+        if not callable(self.build): raise TypeError(f"build: expected a function (optimizer, steps, **knobs), got {describe(self.build)}")
+        if not isinstance(self.knobs, dict) or not all(isinstance(k, str) and isinstance(v, Knob) for k, v in self.knobs.items()):
+            raise TypeError(f"knobs: expected {{argument name: Knob}}, got {describe(self.knobs)}")
 
 def _warmup_cosine(opt: Any, steps: int, warmup: int, start_factor: float, eta_min: float) -> S.SequentialLR:
     "Linear warm-up over `warmup` steps, then a cosine down to `eta_min` over the remaining steps."
@@ -76,6 +89,15 @@ class ScheduleCurve:
     momenta: np.ndarray
     metrics: np.ndarray | None = None
 
+    def __post_init__(self):
+        "Check the record: a rate and a momentum per step (and the metric of each step after the first, if any)."
+        if not isinstance(self.name, str): raise TypeError(f"name: expected a string, got {describe(self.name)}")
+        if not isinstance(self.params, dict): raise TypeError(f"params: expected a dict of knob values, got {describe(self.params)}")
+        check_array(self.lrs, 'lrs', ndim=1, allow_tensor=False)
+        if len(self.lrs) == 0: raise ValueError("lrs: expected at least one rate")
+        check_array(self.momenta, 'momenta', shape=(len(self.lrs),), allow_tensor=False)
+        if self.metrics is not None: check_array(self.metrics, 'metrics', shape=(len(self.lrs) - 1,), allow_tensor=False)
+
 def schedule_curve(name: str, steps: int = 300, lr: float = 0.1, momentum: float = 0.9, **params) -> ScheduleCurve:
     "Build schedule `name` (knobs in `params`, defaults for the rest) on a dummy NumPy SGD and record `steps` steps."
     check_choice(name, 'name', SCHEDULES)
@@ -97,6 +119,8 @@ def plot_schedule(curve: ScheduleCurve, ax: Any = None, title: str | None = None
     "The rate of `curve` over the steps, with its momentum or its metric on a second axis when there is one to show."
     import matplotlib.pyplot as plt
     if not isinstance(curve, ScheduleCurve): raise TypeError(f"curve: expected a ScheduleCurve, got {describe(curve)}")
+    _check_axes(ax)
+    if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
     if ax is None: _, ax = plt.subplots(figsize=(7, 3))
     steps = np.arange(len(curve.lrs))
     ax.plot(steps, curve.lrs, color='C0', lw=1.8)
@@ -113,13 +137,16 @@ def plot_schedule(curve: ScheduleCurve, ax: Any = None, title: str | None = None
     return ax
 
 def schedule_gallery(steps: int = 300, lr: float = 0.1) -> Any:
-    "Small multiples of every schedule in SCHEDULES at its default knobs; returns the figure."
+    "Small multiples of every schedule in SCHEDULES but the constant baseline, at its default knobs; returns the figure."
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(2, 5, figsize=(18, 5.6), sharex=True)
-    for ax, name in zip(axes.flat, SCHEDULES):
+    check_number(steps, 'steps', low=1, integer=True)
+    check_number(lr, 'lr', low=0, low_inclusive=False)
+    names = [name for name in SCHEDULES if name != 'constant']
+    fig, axes = plt.subplots(3, 3, figsize=(8.5, 7.2), sharex=True)
+    for ax, name in zip(axes.flat, names):
         plot_schedule(schedule_curve(name, steps, lr), ax)
-        ax.title.set_fontsize(10)
-    for ax in axes[0]: ax.set_xlabel('')
+        ax.title.set_fontsize(9)
+    for ax in axes[:-1].flat: ax.set_xlabel('')
     fig.tight_layout()
     return fig
 

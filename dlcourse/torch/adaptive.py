@@ -12,14 +12,15 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-from ..core import resolve_device, resolve_dtype, to_numpy, torch_dtype
+from ..core import FLOAT_DTYPES, check_choice, check_number, describe, resolve_device, resolve_dtype, to_numpy, torch_dtype
 from ..crosscheck import Comparison, Concept, register
 from ..data import digits_splits
 from ..numpy import adaptive as dnp
 from ..numpy import optim as dnp_optim
 from ..numpy.losses import CrossEntropyLoss as NumpyCrossEntropyLoss
 from ..numpy.nn import MLP as NumpyMLP, Parameter
-from ..numpy.adaptive import check_optimizer_options, params_with_grads
+from ..numpy.adaptive import _check_closure, check_optimizer_options, params_with_grads
+from ..numpy.optim import Optimizer as NumpyOptimizer
 from .losses import CrossEntropyLoss
 from .nn import MLP
 from .optim import SGD, CheckedOptimizer, compare_trajectories, least_squares_grad_numpy, least_squares_grad_torch, least_squares_problem
@@ -36,7 +37,8 @@ class AdaptiveOptimizer(CheckedOptimizer):
         check_optimizer_options(options, where)
 
 def _closure_loss(closure: Callable[[], Any] | None) -> Any:
-    "The loss `closure()` returns, computed with gradients enabled; None without a closure."
+    "The loss `closure()` returns, computed with gradients enabled; None without a closure (one that cannot be called is refused)."
+    _check_closure(closure)
     if closure is None: return None
     with torch.enable_grad(): return closure()
 
@@ -252,6 +254,13 @@ def _digits_setup(backend: str, np_dtype: np.dtype, device: Any, seed: int, step
     return prob['weights'], build
 
 # %% ../../nbs/60b_optimizers_torch.ipynb #354e604c
+def _check_optimizer_class(opt_class: Any, backend: str) -> None:
+    "Refuse an `opt_class` that is not an optimizer class of the kind `backend` trains: a NumPy one, or a torch.optim one."
+    base, kind = (NumpyOptimizer, 'a NumPy optimizer class') if backend == 'numpy' else (torch.optim.Optimizer, 'a torch.optim.Optimizer subclass')
+    if not (isinstance(opt_class, type) and issubclass(opt_class, base)):
+        got = opt_class.__qualname__ if isinstance(opt_class, type) else describe(opt_class)
+        raise TypeError(f"opt_class: backend {backend!r} trains with {kind}, got {got}")
+
 def optimizer_trajectory(opt_class: type, backend: str, options: dict[str, Any], problem: str = 'least_squares',
                          steps: int | None = None, dtype: Any = 'float64', groups: tuple[dict, dict] | None = None,
                          resume_at: int | None = None, seed: int = 0, device: Any = 'cpu') -> dict[str, np.ndarray]:
@@ -260,10 +269,16 @@ def optimizer_trajectory(opt_class: type, backend: str, options: dict[str, Any],
     `backend` ('numpy', 'torch' or 'builtin') says which kind of parameters and model `opt_class` gets; `groups`
     holds the options of the weights' and the biases' parameter groups; `resume_at=k` goes through a `state_dict`
     checkpoint after k steps. Steps default to 200 on 'least_squares' and one epoch (40) on 'digits'."""
-    if backend not in BACKENDS: raise ValueError(f"backend: expected one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
-    if problem not in PROBLEMS: raise ValueError(f"problem: expected one of {', '.join(map(repr, PROBLEMS))}, got {problem!r}")
+    _check_optimizer_class(opt_class, check_choice(backend, 'backend', BACKENDS))
+    if not isinstance(options, dict): raise TypeError(f"options: expected a dict of the optimizer's arguments, got {describe(options)}")
+    check_choice(problem, 'problem', PROBLEMS)
+    check_number(seed, 'seed', low=0, integer=True)
     if steps is None: steps = 200 if problem == 'least_squares' else len(digits_problem(seed)['batches'])
-    np_dtype, device = resolve_dtype(dtype), resolve_device(device) if backend != 'numpy' else None
+    check_number(steps, 'steps', low=1, integer=True)
+    if groups is not None and not (isinstance(groups, (tuple, list)) and len(groups) == 2 and all(isinstance(g, dict) for g in groups)):
+        raise TypeError(f"groups: expected the options of the weights' and of the biases' group, a pair of dicts, got {describe(groups)}")
+    if resume_at is not None: check_number(resume_at, 'resume_at', low=0, high=steps - 1, integer=True)
+    np_dtype, device = resolve_dtype(dtype), resolve_device(device)
     setup = _least_squares_setup if problem == 'least_squares' else _digits_setup
     initial, build = setup(backend, np_dtype, device, seed, steps)
     sign = -1.0 if options.get('maximize') else 1.0
@@ -329,6 +344,8 @@ DESCRIPTIONS = {
 # %% ../../nbs/60b_optimizers_torch.ipynb #03a2522c
 def optimizer_runs(name: str, steps: int = 50) -> list[tuple[str, dict, dict[str, Any]]]:
     "The (label, options, harness arguments) of every check of optimizer `name`: each combination, groups, resume, digits."
+    check_choice(name, 'name', OPTION_CHECKS)
+    check_number(steps, 'steps', low=1, integer=True)
     runs = [(f"{name}({label})", options, dict(steps=steps)) for label, options in OPTION_CHECKS[name].items()]
     runs.append((f"{name}(param groups)", {}, dict(steps=steps, groups=GROUP_CHECKS[name])))
     runs.append((f"{name}(state_dict resume)", OPTION_CHECKS[name]['everything'], dict(steps=steps, resume_at=steps // 2)))
@@ -337,8 +354,10 @@ def optimizer_runs(name: str, steps: int = 50) -> list[tuple[str, dict, dict[str
 
 def check_optimizer(name: str, dtype: str = 'float64', device: Any = 'cpu', steps: int = 50) -> list[Comparison]:
     "NumPy and our PyTorch optimizer `name` (on `device`) against `torch.optim`, over every run of `optimizer_runs`."
+    check_choice(dtype, 'dtype', FLOAT_DTYPES)
+    device, runs = resolve_device(device), optimizer_runs(name, steps)
     classes, results = OPTIMIZERS[name], []
-    for concept, options, kwargs in optimizer_runs(name, steps):
+    for concept, options, kwargs in runs:
         reference_args = {k: v for k, v in kwargs.items() if k != 'resume_at'}
         ref = optimizer_trajectory(classes['builtin'], 'builtin', options, dtype=dtype, device=device, **reference_args)
         for backend in ('numpy', 'torch'):
@@ -347,12 +366,16 @@ def check_optimizer(name: str, dtype: str = 'float64', device: Any = 'cpu', step
     return results
 
 for _name in OPTION_CHECKS:
-    register(Concept(_name, '60', functools.partial(check_optimizer, _name), DESCRIPTIONS[_name]))
+    register(Concept(_name, '6b', functools.partial(check_optimizer, _name), DESCRIPTIONS[_name],
+                     numpy=f"dlcourse.numpy.adaptive.{_name}", torch=f"dlcourse.torch.adaptive.{_name}", builtin=f"torch.optim.{_name}"))
 
 # %% ../../nbs/60b_optimizers_torch.ipynb #21f66b54
 def mlp_shapes(layer_sizes: Iterable[int]) -> list[tuple[int, ...]]:
     "Parameter shapes (weight, bias per layer) of an MLP with the given layer sizes."
-    sizes = list(layer_sizes)
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Iterable):
+        raise TypeError(f"layer_sizes: expected the sizes of the layers, input first, got {describe(layer_sizes)}")
+    sizes = [check_number(n, f"layer_sizes[{i}]", low=1, integer=True) for i, n in enumerate(layer_sizes)]
+    if len(sizes) < 2: raise ValueError(f"layer_sizes: expected at least an input and an output size, got {sizes}")
     return [shape for n_in, n_out in zip(sizes[:-1], sizes[1:]) for shape in ((n_out, n_in), (n_out,))]
 
 def benchmark_adam_step(layer_sizes: Iterable[int] = (784, 1024, 256, 10), repeats: int = 20, warmup: int = 2,
@@ -361,7 +384,10 @@ def benchmark_adam_step(layer_sizes: Iterable[int] = (784, 1024, 256, 10), repea
 
     The parameters have the shapes of an MLP with `layer_sizes` (the default has 1,068,810); the result also holds
     'parameters' and 'tensors'. NumPy always runs on the CPU."""
-    shapes, rng = mlp_shapes(layer_sizes), np.random.default_rng(seed)
+    shapes = mlp_shapes(layer_sizes)
+    check_number(repeats, 'repeats', low=1, integer=True)
+    check_number(warmup, 'warmup', low=0, integer=True)
+    rng = np.random.default_rng(check_number(seed, 'seed', low=0, integer=True))
     np_dtype, device = resolve_dtype(dtype), resolve_device(device)
     values = [(rng.standard_normal(s).astype(np_dtype), rng.standard_normal(s).astype(np_dtype)) for s in shapes]
 
