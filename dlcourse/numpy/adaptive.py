@@ -49,30 +49,10 @@ def check_optimizer_options(options: dict[str, Any], where: str = '') -> None:
         if rule is not None: rule(value, f"{where}['{name}']" if where else name)
 
 # %% ../../nbs/60a_optimizers_numpy.ipynb #afeae91e
-def _check_closure(closure: Any) -> None:
-    "Refuse a `closure` that cannot be called (None means no closure)."
-    if closure is not None and not callable(closure):
-        raise TypeError(f"closure: expected a function that recomputes the loss, or None, got {describe(closure)}")
-
-def _check_grad_shapes(param_groups: list[dict[str, Any]]) -> None:
-    "Refuse a gradient whose shape is not its parameter's: NumPy would broadcast it, or fail halfway through a step."
-    for i, group in enumerate(param_groups):
-        for j, p in enumerate(group['params']):
-            if p.grad is not None and p.grad.shape != p.shape:
-                raise ValueError(f"params: parameter {j} of param_groups[{i}] has shape {tuple(p.shape)}, "
-                                 f"but its gradient has shape {tuple(p.grad.shape)}")
-
 class AdaptiveOptimizer(Optimizer):
     "Base of the optimizers of this lesson: hyperparameters checked by `check_optimizer_options`."
     def check_hyperparameters(self, options: dict[str, Any], where: str = '') -> None:
         check_optimizer_options(options, where)
-
-    def _begin_step(self, closure: Callable[[], Any] | None) -> Any:
-        "Run `closure` (when given) and check the gradients it leaves: what every step does before it updates anything."
-        _check_closure(closure)
-        loss = closure() if closure is not None else None
-        _check_grad_shapes(self.param_groups)
-        return loss
 
 def params_with_grads(group: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     "Each parameter of `group` that has a gradient, with the gradient negated when the group maximizes (NumPy or PyTorch)."
@@ -103,7 +83,7 @@ class Adagrad(AdaptiveOptimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         "One Adagrad step for every parameter that has a gradient; returns `closure()` (which recomputes the gradients)."
-        loss = self._begin_step(closure)
+        loss = closure() if closure is not None else None
         for group in self.param_groups:
             lr, lr_decay, eps, wd = group['lr'], group['lr_decay'], group['eps'], group['weight_decay']
             for p, grad in params_with_grads(group):
@@ -128,7 +108,7 @@ class RMSprop(AdaptiveOptimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         "One RMSprop step for every parameter that has a gradient; returns `closure()` (which recomputes the gradients)."
-        loss = self._begin_step(closure)
+        loss = closure() if closure is not None else None
         for group in self.param_groups:
             lr, alpha, eps, wd, mu = group['lr'], group['alpha'], group['eps'], group['weight_decay'], group['momentum']
             for p, grad in params_with_grads(group):
@@ -170,7 +150,7 @@ class Adam(AdaptiveOptimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         "One Adam step for every parameter that has a gradient; returns `closure()` (which recomputes the gradients)."
-        loss = self._begin_step(closure)
+        loss = closure() if closure is not None else None
         for group in self.param_groups:
             lr, (beta1, beta2), eps, wd = group['lr'], group['betas'], group['eps'], group['weight_decay']
             for p, grad in params_with_grads(group):
@@ -210,7 +190,7 @@ class Adamax(AdaptiveOptimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         "One Adamax step for every parameter that has a gradient; returns `closure()` (which recomputes the gradients)."
-        loss = self._begin_step(closure)
+        loss = closure() if closure is not None else None
         for group in self.param_groups:
             lr, (beta1, beta2), eps, wd = group['lr'], group['betas'], group['eps'], group['weight_decay']
             for p, grad in params_with_grads(group):

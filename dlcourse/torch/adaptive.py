@@ -19,7 +19,7 @@ from ..numpy import adaptive as dnp
 from ..numpy import optim as dnp_optim
 from ..numpy.losses import CrossEntropyLoss as NumpyCrossEntropyLoss
 from ..numpy.nn import MLP as NumpyMLP, Parameter
-from ..numpy.adaptive import _check_closure, check_optimizer_options, params_with_grads
+from ..numpy.adaptive import check_optimizer_options, params_with_grads
 from ..numpy.optim import Optimizer as NumpyOptimizer
 from .losses import CrossEntropyLoss
 from .nn import MLP
@@ -37,8 +37,7 @@ class AdaptiveOptimizer(CheckedOptimizer):
         check_optimizer_options(options, where)
 
 def _closure_loss(closure: Callable[[], Any] | None) -> Any:
-    "The loss `closure()` returns, computed with gradients enabled; None without a closure (one that cannot be called is refused)."
-    _check_closure(closure)
+    "The loss `closure()` returns, computed with gradients enabled (None without a closure)."
     if closure is None: return None
     with torch.enable_grad(): return closure()
 
