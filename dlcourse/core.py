@@ -14,7 +14,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['FLOAT_DTYPES', 'CONTROL_STYLE', 'is_tensor', 'describe', 'check_array', 'check_number', 'check_bool', 'check_choice',
            'resolve_dtype', 'torch_dtype', 'manual_seed', 'default_generator', 'as_generator', 'seed_everything',
-           'default_device', 'resolve_device', 'to_numpy', 'to_tensor', 'explorer']
+           'default_device', 'resolve_device', 'to_numpy', 'as_array', 'to_tensor', 'explorer']
 
 # %% ../nbs/00_core.ipynb #7b11cf1d
 def is_tensor(x: Any) -> bool:
@@ -98,7 +98,8 @@ def check_array(x: Any, name: str, *, ndim: int | Iterable[int] | None = None, k
     if ndim is not None:
         allowed = (ndim,) if ndim.__class__ is int and ndim >= 0 else _allowed_ndims(ndim)
         if x.ndim not in allowed:
-            want = ' or '.join(f"{d}-D" for d in allowed)
+            want = (f"{allowed[0]}-D to {allowed[-1]}-D" if isinstance(allowed, range) and allowed.step == 1 and len(allowed) > 2
+                    else ' or '.join(f"{d}-D" for d in allowed))
             raise ValueError(f"{name}: expected a {want} array, got shape {tuple(x.shape)}")
     if shape is not None:
         if not isinstance(shape, (tuple, list)):
@@ -247,18 +248,25 @@ def to_numpy(x: Any) -> np.ndarray:
     if is_tensor(x): return x.detach().cpu().numpy()
     return np.asarray(x)
 
+def as_array(x: Any, name: str, **checks: Any) -> np.ndarray:
+    "`x` (an array, a tensor on any device, or nested lists of numbers) as a NumPy array, checked by `check_array(**checks)`."
+    if is_tensor(x): x = to_numpy(x)
+    elif not isinstance(x, np.ndarray):
+        try: x = np.asarray(x)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{name}: expected an array, a tensor or nested lists of numbers, got {describe(x)} ({e})") from None
+    return check_array(x, name, allow_tensor=False, **checks)
+
 def to_tensor(x: Any, device: Any = 'cpu', dtype: Any = None):
     "`x` (tensor, array or nested numbers) as a torch tensor on `device`; floating values are cast to `dtype` when given."
     import torch
     cast = None if dtype is None else torch_dtype(dtype)
     if not is_tensor(x):
-        try: x = np.asarray(x)
-        except ValueError as e: raise ValueError(f"x: expected an array, a tensor or (nested) numbers, got {describe(x)} ({e})") from None
-        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
-            raise TypeError(f"x: expected numbers, got {describe(x)}")
-    t = x if is_tensor(x) else torch.as_tensor(x)
-    if cast is not None and t.is_floating_point(): t = t.to(cast)
-    return t.to(resolve_device(device))
+        x = as_array(x, 'x', kind=None, finite=False)
+        if x.dtype.kind not in 'biufc': raise TypeError(f"x: expected numbers, got {describe(x)}")
+        x = torch.as_tensor(x)
+    if cast is not None and x.is_floating_point(): x = x.to(cast)
+    return x.to(resolve_device(device))
 
 # %% ../nbs/00_core.ipynb #6bde986a
 CONTROL_STYLE = dict(continuous_update=False, style={'description_width': 'initial'})

@@ -321,7 +321,7 @@ class ArrayDataset:
     def __init__(self, *arrays: np.ndarray):
         if not arrays: raise TypeError("arrays: expected at least one array")
         for i, a in enumerate(arrays):
-            check_array(a, f'arrays[{i}]', ndim=range(1, 33), kind=None, allow_tensor=False)
+            check_array(a, f'arrays[{i}]', ndim=range(1, 65), kind=None, finite=False, allow_tensor=False)
             if len(a) != len(arrays[0]):
                 raise ValueError(f"arrays[{i}]: expected {len(arrays[0])} samples like arrays[0] "
                                  f"(the size of the first dimension), got {len(a)}")

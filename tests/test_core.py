@@ -70,7 +70,7 @@ def test_bad_arguments_are_named(call, error, fragment):
     (lambda: core.as_generator(None, name=3), TypeError, 'name: expected'),
     (lambda: core.to_tensor('abc'), TypeError, 'x: expected numbers'),
     (lambda: core.to_tensor(object()), TypeError, 'x: expected numbers'),
-    (lambda: core.to_tensor([[1.0], [2.0, 3.0]]), ValueError, 'x: expected an array, a tensor or (nested) numbers'),
+    (lambda: core.to_tensor([[1.0], [2.0, 3.0]]), ValueError, 'x: expected an array, a tensor or nested lists of numbers'),
     (lambda: core.to_tensor(np.arange(3), dtype='int8'), ValueError, 'dtype: expected one of float32, float64'),
 ])
 def test_the_checks_check_their_own_arguments(call, error, fragment):
