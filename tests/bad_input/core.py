@@ -24,6 +24,8 @@ CALLS = [
     Call('dlcourse.core.seed_everything', (0,), bad={'seed': [-1]}),
     Call('dlcourse.core.resolve_device', ('cpu',), bad={'device': ['bogus', 'cuda:99']}),
     Call('dlcourse.core.to_numpy', (X,), free=('x',)),
+    Call('dlcourse.core.as_array', (X, 'x'), dict(ndim=2, kind='float'),
+         bad={'x': [[[1.0], [2.0, 3.0]], ['a', 'b'], np.ones(3)], 'kind': ['complex']}),
     Call('dlcourse.core.to_tensor', (X,), bad={'device': ['bogus'], 'x': [[[1.0], [2.0, 3.0]], np.array(['a'])]}),
     Call('dlcourse.core.to_tensor', (X,), dict(dtype='float32'), bad={'dtype': ['int8', 'float16']}),
     Call('dlcourse.core.explorer', (lambda a: None, {}), bad={'controls': [{'a': 3}]}),
