@@ -336,3 +336,12 @@ def test_metrics_may_be_any_named_callable_and_name_the_columns():
     learn = numpy_learner(metrics=[accuracy, functools.partial(top_class_share)])
     record = learn.fit(1).epochs[-1]
     assert {'valid_accuracy', 'valid_partial', 'valid_loss'} <= set(record)
+
+
+def test_the_optimizer_may_train_part_of_the_model_but_nothing_else():
+    model, _, dl, *_ = _parts()
+    head = list(model.parameters())[-2:]
+    Learner(model, CrossEntropyLoss(), SGD(head, lr=0.1), dl, progress=False).fit(1)          # fine-tuning the last layer
+    stray = dnp.Linear(2, 3).weight
+    with pytest.raises(ValueError, match="opt: it updates parameters that are not the model's"):
+        Learner(model, CrossEntropyLoss(), SGD([*model.parameters(), stray], lr=0.1), dl)
