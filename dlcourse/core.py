@@ -14,7 +14,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['FLOAT_DTYPES', 'CONTROL_STYLE', 'is_tensor', 'describe', 'check_array', 'check_number', 'check_bool', 'check_choice',
            'resolve_dtype', 'torch_dtype', 'manual_seed', 'default_generator', 'as_generator', 'seed_everything',
-           'default_device', 'resolve_device', 'to_numpy', 'to_tensor', 'explorer']
+           'default_device', 'resolve_device', 'to_numpy', 'as_array', 'to_tensor', 'explorer']
 
 # %% ../nbs/00_core.ipynb #7b11cf1d
 def is_tensor(x: Any) -> bool:
@@ -46,28 +46,69 @@ def _all_finite(x: Any) -> bool:
     "Whether every element of array or tensor `x` is finite."
     return bool(x.isfinite().all()) if is_tensor(x) else bool(np.isfinite(x).all())
 
+def _is_int(v: Any) -> bool:
+    "Whether `v` is an integer and not a bool (in Python `True` is an `int`, but a count given as `True` is a mistake)."
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+def _check_name(name: Any) -> None:
+    "Every check takes the checked argument's `name`, which its messages show: it must be a str."
+    if not isinstance(name, str): raise TypeError(f"name: expected the argument's name as a str, got {describe(name)}")
+
 # %% ../nbs/00_core.ipynb #9cdbda5a
+def _allowed_ndims(ndim: Any) -> Any:
+    "`ndim` (an int, or a range or collection of ints, each >= 0) as a container to test `x.ndim in`."
+    if isinstance(ndim, range): ends = (ndim[0], ndim[-1]) if ndim else ()   # a range's smallest entry is at an end
+    elif isinstance(ndim, (tuple, list, set, frozenset)): ends = ndim
+    else: ends = ndim = (ndim,)
+    if not ndim: raise ValueError("ndim: expected at least one allowed number of dimensions, got none")
+    for d in ends:
+        if not _is_int(d): raise TypeError(f"ndim: expected an int or a collection of ints, got {describe(d)}")
+        if d < 0: raise ValueError(f"ndim: expected dimension counts >= 0, got {d}")
+    return ndim
+
+def _dtype_differs(x: Any, dtype: Any) -> bool:
+    "Whether the dtype of `x` is not `dtype` (a torch dtype for a tensor; a NumPy dtype or its name for an array)."
+    if is_tensor(x):
+        if type(dtype).__module__ != 'torch' or type(dtype).__name__ != 'dtype':
+            raise TypeError(f"dtype: expected a torch dtype for a tensor, got {describe(dtype)}")
+        return x.dtype != dtype
+    try: return x.dtype != np.dtype(dtype)
+    except (TypeError, ValueError): raise TypeError(f"dtype: expected a NumPy dtype or its name, got {describe(dtype)}") from None
+
+def _shape_text(shape: Any) -> str:
+    "`shape` written as a tuple with `*` for the sizes that may be anything; TypeError if it holds something else."
+    if not all(s is None or _is_int(s) for s in shape):
+        raise TypeError(f"shape: expected sizes (ints, or None for any size), got {shape!r}")
+    return '(' + ', '.join('*' if s is None else str(s) for s in shape) + (',)' if len(shape) == 1 else ')')
+
 def check_array(x: Any, name: str, *, ndim: int | Iterable[int] | None = None, kind: str | None = 'float',
                 finite: bool = True, shape: tuple | None = None, dtype: Any = None, allow_tensor: bool = True):
     """Check that `x` is an array (or tensor) with the given dimensions, dtype kind and finite values.
 
     `shape` may hold `None` for dimensions that can be anything; `dtype`, when given, must match exactly.
     Returns `x` unchanged, so a check can sit inside an expression."""
+    _check_name(name)
+    if finite is not True and finite is not False: check_bool(finite, 'finite')
+    if allow_tensor is not True and allow_tensor is not False: check_bool(allow_tensor, 'allow_tensor')
+    if not (kind is None or (isinstance(kind, str) and kind in _KINDS)):
+        raise ValueError(f"kind: expected 'float', 'int', 'number' or None, got {kind!r}")
     if not (isinstance(x, np.ndarray) or (allow_tensor and is_tensor(x))):
         expected = 'a NumPy array or torch tensor' if allow_tensor else 'a NumPy array'
         raise TypeError(f"{name}: expected {expected}, got {describe(x)}")
     if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        allowed = (ndim,) if ndim.__class__ is int and ndim >= 0 else _allowed_ndims(ndim)
         if x.ndim not in allowed:
-            want = ' or '.join(f"{d}-D" for d in allowed)
+            want = (f"{allowed[0]}-D to {allowed[-1]}-D" if isinstance(allowed, range) and allowed.step == 1 and len(allowed) > 2
+                    else ' or '.join(f"{d}-D" for d in allowed))
             raise ValueError(f"{name}: expected a {want} array, got shape {tuple(x.shape)}")
     if shape is not None:
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError(f"shape: expected a tuple of sizes (None for any size), got {describe(shape)}")
         if len(shape) != x.ndim or any(s is not None and s != xs for s, xs in zip(shape, x.shape)):
-            want = '(' + ', '.join('*' if s is None else str(s) for s in shape) + (',)' if len(shape) == 1 else ')')
-            raise ValueError(f"{name}: expected shape {want}, got {tuple(x.shape)}")
+            raise ValueError(f"{name}: expected shape {_shape_text(shape)}, got {tuple(x.shape)}")
     if not _kind_ok(x, kind):
         raise TypeError(f"{name}: expected {_KINDS[kind]} dtype, got {describe(x)}")
-    if dtype is not None and x.dtype != dtype:
+    if dtype is not None and _dtype_differs(x, dtype):
         want = str(dtype).replace('torch.', '') if is_tensor(x) else np.dtype(dtype).name
         raise TypeError(f"{name}: expected dtype {want}, got {describe(x)}")
     if finite and _kind_ok(x, 'float') and not _all_finite(x):
@@ -75,10 +116,18 @@ def check_array(x: Any, name: str, *, ndim: int | Iterable[int] | None = None, k
     return x
 
 # %% ../nbs/00_core.ipynb #7650a711
+_NUMBER_FLAGS = ('low_inclusive', 'high_inclusive', 'integer', 'allow_inf')
+
 def check_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
                  low_inclusive: bool = True, high_inclusive: bool = True, integer: bool = False,
                  allow_inf: bool = False):
     "Check that `value` is a real number (an integer if `integer`, finite unless `allow_inf`) within the bounds; return it."
+    _check_name(name)
+    flags = (low_inclusive, high_inclusive, integer, allow_inf)
+    if not all(f is True or f is False for f in flags):
+        for flag, flag_name in zip(flags, _NUMBER_FLAGS): check_bool(flag, flag_name)
+    if low is not None: check_number(low, 'low', allow_inf=True)
+    if high is not None: check_number(high, 'high', allow_inf=True)
     wanted = 'an integer' if integer else 'a real number'
     ok_type = isinstance(value, numbers.Integral) if integer else isinstance(value, numbers.Real)
     if isinstance(value, (bool, np.bool_)) or not ok_type:
@@ -97,14 +146,21 @@ def check_number(value: Any, name: str, *, low: float | None = None, high: float
 
 def check_bool(value: Any, name: str) -> bool:
     "Check that `value` is True or False (a flag given as 1 or 'yes' is a mistake); return it as a bool."
+    _check_name(name)
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected True or False, got {describe(value)}")
     return bool(value)
 
 def check_choice(value: Any, name: str, choices: Iterable) -> Any:
-    "Check that `value` is one of `choices`; return it."
+    "Check that `value` is one of `choices` (a non-empty collection; a dict's keys); return it."
+    _check_name(name)
+    if isinstance(choices, (str, bytes)) or not isinstance(choices, Iterable):
+        raise TypeError(f"choices: expected a collection of allowed values, got {describe(choices)}")
     choices = tuple(choices)
-    if value not in choices:
+    if not choices: raise ValueError("choices: expected at least one allowed value, got none")
+    try: found = value in choices
+    except (TypeError, ValueError): found = False     # an array compared with a string, say
+    if not found:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
 
@@ -113,12 +169,14 @@ FLOAT_DTYPES = ('float32', 'float64')
 
 def resolve_dtype(dtype: Any = None, default: str = 'float32') -> np.dtype:
     "The NumPy floating dtype named by `dtype` (a string, NumPy dtype or torch dtype); `default` when None."
+    if not (isinstance(default, str) and default in FLOAT_DTYPES):
+        raise ValueError(f"default: expected one of {', '.join(FLOAT_DTYPES)}, got {default!r}")
     if dtype is None: dtype = default
     if isinstance(dtype, str) or type(dtype).__module__.startswith('torch'):
         name = str(dtype).replace('torch.', '')
     else:
         try: name = np.dtype(dtype).name
-        except TypeError: name = repr(dtype)
+        except (TypeError, ValueError): name = repr(dtype)
     name = {'float': 'float32', 'double': 'float64'}.get(name, name)
     if name not in FLOAT_DTYPES:
         raise ValueError(f"dtype: expected one of {', '.join(FLOAT_DTYPES)}, got {dtype!r}")
@@ -144,10 +202,10 @@ def default_generator() -> np.random.Generator:
 
 def as_generator(generator: Any = None, name: str = 'generator') -> np.random.Generator:
     "`generator` as an `np.random.Generator`: used as is, seeded from an int, or `default_generator()` for None."
+    _check_name(name)
     if generator is None: return default_generator()
     if isinstance(generator, np.random.Generator): return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, (bool, np.bool_)):
-        return np.random.default_rng(check_number(generator, name, low=0, integer=True))
+    if _is_int(generator): return np.random.default_rng(check_number(generator, name, low=0, integer=True))
     raise TypeError(f"{name}: expected an np.random.Generator, a non-negative int seed or None, got {describe(generator)}")
 
 def seed_everything(seed: int) -> None:
@@ -190,26 +248,54 @@ def to_numpy(x: Any) -> np.ndarray:
     if is_tensor(x): return x.detach().cpu().numpy()
     return np.asarray(x)
 
+def as_array(x: Any, name: str, **checks: Any) -> np.ndarray:
+    "`x` (an array, a tensor on any device, or nested lists of numbers) as a NumPy array, checked by `check_array(**checks)`."
+    if is_tensor(x): x = to_numpy(x)
+    elif not isinstance(x, np.ndarray):
+        try: x = np.asarray(x)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{name}: expected an array, a tensor or nested lists of numbers, got {describe(x)} ({e})") from None
+    return check_array(x, name, allow_tensor=False, **checks)
+
 def to_tensor(x: Any, device: Any = 'cpu', dtype: Any = None):
-    "`x` as a torch tensor on `device`; floating arrays are cast to `dtype` when it is given."
+    "`x` (tensor, array or nested numbers) as a torch tensor on `device`; floating values are cast to `dtype` when given."
     import torch
-    t = x if is_tensor(x) else torch.as_tensor(np.asarray(x))
-    if dtype is not None and t.is_floating_point(): t = t.to(torch_dtype(dtype))
-    return t.to(resolve_device(device))
+    cast = None if dtype is None else torch_dtype(dtype)
+    if not is_tensor(x):
+        x = as_array(x, 'x', kind=None, finite=False)
+        if x.dtype.kind not in 'biufc': raise TypeError(f"x: expected numbers, got {describe(x)}")
+        x = torch.as_tensor(x)
+    if cast is not None and x.is_floating_point(): x = x.to(cast)
+    return x.to(resolve_device(device))
 
 # %% ../nbs/00_core.ipynb #6bde986a
 CONTROL_STYLE = dict(continuous_update=False, style={'description_width': 'initial'})
 
+def _check_controls(controls: Any, rows: Any) -> list[list[str]]:
+    "Check that `controls` maps names to widgets and that `rows` (default: one row) places each exactly once; the rows."
+    if not isinstance(controls, dict):
+        raise TypeError(f"controls: expected a dict of name -> ipywidgets control, got {describe(controls)}")
+    for key, control in controls.items():
+        if not (hasattr(control, 'observe') and hasattr(control, 'value')):
+            raise TypeError(f"controls: expected ipywidgets controls, got {describe(control)} for {key!r}")
+    if rows is None: return [list(controls)]
+    is_seq = lambda v: isinstance(v, Iterable) and not isinstance(v, (str, bytes))
+    given = list(rows) if is_seq(rows) else [rows]
+    if not all(map(is_seq, given)):
+        raise TypeError(f"rows: expected rows of control names, such as [['a', 'b'], ['c']], got {describe(rows)}")
+    rows = [list(row) for row in given]
+    placed = [name for row in rows for name in row]
+    if sorted(map(repr, placed)) != sorted(map(repr, controls)):
+        raise ValueError(f"rows: expected every control exactly once, got {placed} for controls {list(controls)}")
+    return rows
+
 def explorer(draw: Callable[..., Any], controls: dict[str, Any], rows: Sequence[Sequence[str]] | None = None) -> Any:
     "`controls` (rows of names; default one row) above the figure `draw(**values)` makes, redrawn when a control changes."
+    if not callable(draw): raise TypeError(f"draw: expected a function, got {describe(draw)}")
+    rows = _check_controls(controls, rows)
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
     from IPython.display import clear_output
-    if not callable(draw): raise TypeError(f"draw: expected a function, got {describe(draw)}")
-    rows = [list(controls)] if rows is None else [list(row) for row in rows]
-    placed = [name for row in rows for name in row]
-    if sorted(placed) != sorted(controls):
-        raise ValueError(f"rows: expected every control exactly once, got {placed} for controls {list(controls)}")
     out = widgets.Output()
 
     def redraw(change: Any = None) -> None:

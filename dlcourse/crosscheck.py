@@ -8,16 +8,18 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+import numbers
 import pkgutil
 import re
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 
-from .core import check_choice, default_generator, resolve_device, resolve_dtype, to_numpy, torch_dtype
+from .core import (as_array, check_array, check_bool, check_choice, check_number, default_generator, describe,
+                           resolve_device, resolve_dtype, to_numpy, torch_dtype)
 
 # %% auto #0
 __all__ = ['RTOL', 'GRADCHECK_RTOL', 'Comparison', 'skipped', 'relative_error', 'compare', 'Case', 'Run', 'grad_output_like',
@@ -28,6 +30,18 @@ __all__ = ['RTOL', 'GRADCHECK_RTOL', 'Comparison', 'skipped', 'relative_error', 
 # %% ../nbs/03_crosscheck.ipynb #dddf55bf
 RTOL = {'float64': 1e-10, 'float32': 1e-5}
 GRADCHECK_RTOL = 1e-6
+
+def _check_str(value: Any, name: str, empty: bool = False) -> str:
+    "Check that `value` is a str (a non-empty one unless `empty`); return it."
+    if not isinstance(value, str): raise TypeError(f"{name}: expected a str, got {describe(value)}")
+    if not (value or empty): raise ValueError(f"{name}: expected a non-empty str")
+    return value
+
+def _as_float64(x: Any, name: str) -> np.ndarray:
+    "Array, tensor or nested numbers (or booleans) `x` as a float64 array, to compare."
+    x = as_array(x, name, kind=None, finite=False)
+    if x.dtype.kind not in 'biuf': raise TypeError(f"{name}: expected numbers, got {describe(x)}")
+    return x.astype(np.float64)
 
 @dataclass
 class Comparison:
@@ -41,8 +55,17 @@ class Comparison:
     skipped: str = ''
 
     def __post_init__(self):
-        "Plain Python numbers and flags, whatever array library computed them."
-        self.max_abs_diff, self.tolerance, self.ok = float(self.max_abs_diff), float(self.tolerance), bool(self.ok)
+        "Check the fields, and keep plain Python numbers and flags, whatever array library computed them."
+        _check_str(self.concept, 'concept'); _check_str(self.comparison, 'comparison', empty=True)
+        check_choice(self.dtype, 'dtype', RTOL)
+        _check_str(self.skipped, 'skipped', empty=True)
+        for name in ('max_abs_diff', 'tolerance'):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))):
+                raise TypeError(f"{name}: expected a real number, got {describe(value)}")
+            if value != value and not self.skipped: raise ValueError(f"{name}: NaN only belongs to a skipped comparison")
+            if value < 0: raise ValueError(f"{name}: expected a value >= 0, got {value!r}")
+        self.max_abs_diff, self.tolerance, self.ok = float(self.max_abs_diff), float(self.tolerance), check_bool(self.ok, 'ok')
 
     def as_dict(self) -> dict:
         "The comparison as JSON-ready types (a difference that is not finite becomes None)."
@@ -53,20 +76,25 @@ class Comparison:
 
 def skipped(concept: str, comparison: str, dtype: str, reason: str) -> Comparison:
     "A comparison that could not run here (an optional package is missing): it does not fail, and it says why."
+    _check_str(reason, 'reason')
     return Comparison(concept, comparison, dtype, math.nan, math.nan, True, reason)
 
 def relative_error(actual: Any, expected: Any) -> float:
     "Normwise relative error max|a - e| / max(|a|, |e|); 0 when both are all zero."
-    a, e = to_numpy(actual).astype(np.float64), to_numpy(expected).astype(np.float64)
+    a, e = _as_float64(actual, 'actual'), _as_float64(expected, 'expected')
+    if a.shape != e.shape: raise ValueError(f"actual, expected: expected the same shape, got {a.shape} and {e.shape}")
     scale = max(np.abs(a).max(initial=0), np.abs(e).max(initial=0))
     return float(np.abs(a - e).max(initial=0) / scale) if scale > 0 else 0.0
 
 def compare(concept: str, comparison: str, actual: Any, expected: Any, dtype: str, rtol: float | None = None) -> Comparison:
     "Compare `actual` with `expected`: max |difference| against `rtol` times the largest |expected|."
+    _check_str(concept, 'concept'); _check_str(comparison, 'comparison')
+    check_choice(dtype, 'dtype', RTOL)
+    if rtol is not None: check_number(rtol, 'rtol', low=0)
     if actual is None or expected is None:
         side = 'both' if actual is None and expected is None else ('the first' if actual is None else 'the second')
         return Comparison(concept, f"{comparison} (missing from {side})", dtype, math.inf, 0.0, False)
-    a, e = to_numpy(actual).astype(np.float64), to_numpy(expected).astype(np.float64)
+    a, e = _as_float64(actual, 'actual'), _as_float64(expected, 'expected')
     rtol = RTOL[dtype] if rtol is None else rtol
     if a.shape != e.shape:
         return Comparison(concept, f"{comparison} (shape {a.shape} vs {e.shape})", dtype, math.inf, 0.0, False)
@@ -77,8 +105,21 @@ def compare(concept: str, comparison: str, actual: Any, expected: Any, dtype: st
     tol = rtol * float(max(np.abs(e[finite]).max(initial=0), np.finfo(np.float64).tiny))
     return Comparison(concept, comparison, dtype, diff, tol, diff <= tol)
 
-
 # %% ../nbs/03_crosscheck.ipynb #e81d310d
+_NUMPY_MODULE = ('backward', 'zero_grad', 'named_parameters', 'state_dict', 'to')
+
+def _check_numpy_module(module: Any, name: str) -> None:
+    "Check that `module` is a NumPy module: called forward, with a hand-written `backward` and PyTorch's bookkeeping."
+    if not (callable(module) and all(callable(getattr(module, m, None)) for m in _NUMPY_MODULE)):
+        raise TypeError(f"{name}: expected a dlcourse.numpy Module (forward, backward, named_parameters, ...), got {describe(module)}")
+
+def _check_arrays(arrays: Any, name: str, at_least: int = 0) -> tuple:
+    "`arrays` (a tuple or list of at least `at_least` arrays, tensors or nested numbers) as a tuple, each checked to hold numbers."
+    if not isinstance(arrays, (tuple, list)): raise TypeError(f"{name}: expected a tuple of arrays, got {describe(arrays)}")
+    if len(arrays) < at_least: raise ValueError(f"{name}: expected at least {at_least} array, got {len(arrays)}")
+    for i, x in enumerate(arrays): as_array(x, f"{name}[{i}]", kind='number', finite=False)
+    return tuple(arrays)
+
 @dataclass
 class Case:
     "One instance of a concept: the same computation three ways, and what to feed it."
@@ -88,6 +129,13 @@ class Case:
     inputs: tuple = ()
     targets: tuple = ()
 
+    def __post_init__(self):
+        _check_numpy_module(self.numpy, 'numpy')
+        if not callable(self.torch): raise TypeError(f"torch: expected a torch.nn.Module or function, got {describe(self.torch)}")
+        if self.builtin is not None and not callable(self.builtin):
+            raise TypeError(f"builtin: expected a torch.nn.Module, a function or None, got {describe(self.builtin)}")
+        self.inputs, self.targets = _check_arrays(self.inputs, 'inputs', at_least=1), _check_arrays(self.targets, 'targets')
+
 @dataclass
 class Run:
     "What one implementation produced: output, gradient of each input, gradient of each parameter (None where it has none)."
@@ -95,12 +143,25 @@ class Run:
     input_grads: list
     param_grads: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        check_array(self.output, 'output', kind=None, finite=False, allow_tensor=False)
+        if not isinstance(self.input_grads, (list, tuple)) or \
+                not all(g is None or isinstance(g, np.ndarray) for g in self.input_grads):
+            raise TypeError(f"input_grads: expected a list of arrays (None where there is none), got {describe(self.input_grads)}")
+        if not isinstance(self.param_grads, dict) or not all(isinstance(k, str) and (g is None or isinstance(g, np.ndarray))
+                                                               for k, g in self.param_grads.items()):
+            raise TypeError(f"param_grads: expected a dict of name -> array (or None), got {describe(self.param_grads)}")
+
 def grad_output_like(output: np.ndarray, seed: int = 0) -> np.ndarray:
     "A fixed random array shaped like `output`: the gradient flowing into it from above."
-    return np.random.default_rng(seed).normal(size=np.shape(output)).astype(np.asarray(output).dtype)
+    output = as_array(output, 'output', kind='number', finite=False)
+    return np.random.default_rng(check_number(seed, 'seed', low=0, integer=True)).normal(size=output.shape).astype(output.dtype)
 
 def run_numpy(module: Any, inputs: tuple, targets: tuple = (), seed: int = 0) -> Run:
     "Forward and hand-written backward of a NumPy module."
+    _check_numpy_module(module, 'module')
+    inputs, targets = _check_arrays(inputs, 'inputs', at_least=1), _check_arrays(targets, 'targets')
+    check_number(seed, 'seed', low=0, integer=True)
     module.zero_grad()
     output = np.asarray(module(*inputs, *targets))
     grads = module.backward(grad_output_like(output, seed))
@@ -113,6 +174,10 @@ def _grad(t: torch.Tensor) -> np.ndarray | None:
 
 def run_torch(module: Any, inputs: tuple, targets: tuple = (), seed: int = 0, device: Any = 'cpu') -> Run:
     "Forward and autograd backward of a PyTorch module or function."
+    if not callable(module): raise TypeError(f"module: expected a torch.nn.Module or function, got {describe(module)}")
+    inputs, targets = _check_arrays(inputs, 'inputs', at_least=1), _check_arrays(targets, 'targets')
+    check_number(seed, 'seed', low=0, integer=True)
+    device = resolve_device(device)
     if isinstance(module, torch.nn.Module): module.zero_grad(set_to_none=True)
     xs = [torch.tensor(x, device=device, requires_grad=True) for x in inputs]
     ts = [torch.as_tensor(t, device=device) for t in targets]
@@ -123,7 +188,8 @@ def run_torch(module: Any, inputs: tuple, targets: tuple = (), seed: int = 0, de
 
 def prepare(case: Case, dtype: str, device: Any = 'cpu') -> Case:
     "The case with all inputs in `dtype`, and the NumPy module's parameters copied into the PyTorch modules on `device`."
-    np_dtype = resolve_dtype(dtype)
+    if not isinstance(case, Case): raise TypeError(f"case: expected a Case, got {describe(case)}")
+    np_dtype, device = resolve_dtype(check_choice(dtype, 'dtype', RTOL)), resolve_device(device)
     case.numpy.to(np_dtype)
     state = {k: torch.from_numpy(v) for k, v in case.numpy.state_dict().items()}
     for m in (case.torch, case.builtin):
@@ -134,7 +200,6 @@ def prepare(case: Case, dtype: str, device: Any = 'cpu') -> Case:
     targets = tuple(np.asarray(t, dtype=np_dtype) if np.issubdtype(np.asarray(t).dtype, np.floating) else np.asarray(t)
                     for t in case.targets)
     return Case(case.numpy, case.torch, case.builtin, inputs, targets)
-
 
 # %% ../nbs/03_crosscheck.ipynb #52ccb478
 def _compare_runs(concept: str, label: str, run: Run, ref: Run, dtype: str) -> list[Comparison]:
@@ -150,7 +215,9 @@ def _compare_runs(concept: str, label: str, run: Run, ref: Run, dtype: str) -> l
 
 def check_case(concept: str, case: Case, dtype: str = 'float64', gradcheck: bool = True, device: Any = 'cpu') -> list[Comparison]:
     "Run the three implementations of `case` in `dtype` (PyTorch on `device`) and compare them; gradient check in float64."
+    _check_str(concept, 'concept')
     check_choice(dtype, 'dtype', RTOL)
+    check_bool(gradcheck, 'gradcheck')
     device = resolve_device(device)
     case = prepare(case, dtype, device)
     np_run = run_numpy(case.numpy, case.inputs, case.targets)
@@ -166,10 +233,14 @@ def check_case(concept: str, case: Case, dtype: str = 'float64', gradcheck: bool
             results.append(Comparison(concept, f"numpy gradcheck: {name}", dtype, err, GRADCHECK_RTOL, err <= GRADCHECK_RTOL))
     return results
 
-
 # %% ../nbs/03_crosscheck.ipynb #ed48eb65
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     "Central-difference gradient of `f()` with respect to the array `x`, perturbing `x` in place."
+    if not callable(f): raise TypeError(f"f: expected a function of no arguments returning a number, got {describe(f)}")
+    check_array(x, 'x', finite=False, allow_tensor=False)
+    if not (x.flags.c_contiguous and x.flags.writeable):
+        raise ValueError("x: expected a writable, C-contiguous array: it is perturbed in place, through a flat view")
+    check_number(h, 'h', low=0, low_inclusive=False)
     grad = np.zeros_like(x, dtype=np.float64)
     flat = x.reshape(-1)
     for i in range(flat.size):
@@ -182,7 +253,9 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
 
 def gradient_check(module: Any, inputs: tuple, targets: tuple = (), h: float = 1e-6, seed: int = 0) -> dict[str, float]:
     "Relative error between the hand-written backward and central differences, per input and parameter (inf where backward gave none)."
-    inputs = tuple(np.array(x, dtype=np.float64) for x in inputs)
+    _check_numpy_module(module, 'module')
+    check_number(h, 'h', low=0, low_inclusive=False)
+    inputs = tuple(np.array(x, dtype=np.float64) for x in _check_arrays(inputs, 'inputs', at_least=1))
     analytic = run_numpy(module, inputs, targets, seed)
     g = grad_output_like(analytic.output, seed)
     f = lambda: float(np.sum(np.asarray(module(*inputs, *targets)) * g))
@@ -193,7 +266,6 @@ def gradient_check(module: Any, inputs: tuple, targets: tuple = (), h: float = 1
         errors['input' if len(inputs) == 1 else f"input{i}"] = error(grad, x)
     for name, p in module.named_parameters(): errors[name] = error(analytic.param_grads[name], p.data)
     return errors
-
 
 # %% ../nbs/03_crosscheck.ipynb #e6fb8174
 @dataclass
@@ -207,11 +279,19 @@ class Concept:
     torch: str = ''
     builtin: str = ''
 
+    def __post_init__(self):
+        _check_str(self.name, 'name'); _check_str(self.lesson, 'lesson')
+        if not callable(self.check): raise TypeError(f"check: expected a function (dtype, device='cpu') -> comparisons, got {describe(self.check)}")
+        for field_name in ('description', 'numpy', 'torch', 'builtin'): _check_str(getattr(self, field_name), field_name, empty=True)
+
 _registry: dict[str, Concept] = {}
 
-@contextmanager
-def fixed_seeds(seed: int = 0) -> Iterator[None]:
+def fixed_seeds(seed: int = 0) -> AbstractContextManager:
     "Seed the NumPy backend's generator and torch's CPU generator for the block, then put both back as they were."
+    return _fixed_seeds(check_number(seed, 'seed', low=0, integer=True))
+
+@contextmanager
+def _fixed_seeds(seed: int) -> Iterator[None]:
     generator = default_generator()
     saved = generator.bit_generator.state
     generator.bit_generator.state = np.random.default_rng(seed).bit_generator.state
@@ -223,6 +303,7 @@ def fixed_seeds(seed: int = 0) -> Iterator[None]:
 
 def register(concept: Concept) -> None:
     "Add `concept` to the registry (re-running its lesson replaces it; another lesson may not reuse the name)."
+    if not isinstance(concept, Concept): raise TypeError(f"concept: expected a Concept, got {describe(concept)}")
     existing = _registry.get(concept.name)
     if existing is not None and existing.lesson != concept.lesson:
         raise ValueError(f"concept: {concept.name!r} is already registered by lesson {existing.lesson}")
@@ -238,6 +319,8 @@ def register(concept: Concept) -> None:
 def register_cases(name: str, lesson: str, make_cases: Callable[[np.random.Generator], Iterable[tuple[str, Case]]],
                    description: str = '', gradcheck: bool = True, *, numpy: str = '', torch: str = '', builtin: str = '') -> None:
     "Register a concept checked by `check_case` on each `(label, Case)` that `make_cases(rng)` yields."
+    if not callable(make_cases): raise TypeError(f"make_cases: expected a function rng -> (label, Case) pairs, got {describe(make_cases)}")
+    check_bool(gradcheck, 'gradcheck')
     def check(dtype: str, device: Any = 'cpu') -> list[Comparison]:
         rng = np.random.default_rng(0)
         return [c for label, case in make_cases(rng)
@@ -246,6 +329,7 @@ def register_cases(name: str, lesson: str, make_cases: Callable[[np.random.Gener
 
 def lesson_key(lesson: str) -> tuple[int, str]:
     "Sort key of a lesson label: '2b' before '10a'."
+    _check_str(lesson, 'lesson', empty=True)
     digits = re.match(r'\d*', lesson).group(0)
     return (int(digits) if digits else 0, lesson[len(digits):])
 
@@ -258,6 +342,12 @@ def concepts() -> list[Concept]:
 def run_checks(dtypes: Iterable[str] = ('float64', 'float32'), names: Iterable[str] | None = None,
                device: Any = 'cpu', progress: Callable[[int, int, Concept], None] | None = None) -> list[Comparison]:
     "Run the checks of every registered concept (or those in `names`) in each dtype, PyTorch on `device`; `progress(i, n, concept)` before each."
+    if isinstance(dtypes, str) or not isinstance(dtypes, Iterable): raise TypeError(f"dtypes: expected a list of dtype names, got {describe(dtypes)}")
+    dtypes = [check_choice(d, 'dtypes', RTOL) for d in dtypes]
+    if names is not None and (isinstance(names, str) or not isinstance(names, Iterable)):
+        raise TypeError(f"names: expected a list of concept names or None, got {describe(names)}")
+    device = resolve_device(device)
+    if progress is not None and not callable(progress): raise TypeError(f"progress: expected a function (i, n, concept), got {describe(progress)}")
     chosen = concepts()
     if names is not None:
         names = set(names)
@@ -270,11 +360,20 @@ def run_checks(dtypes: Iterable[str] = ('float64', 'float32'), names: Iterable[s
         results += [r for d in dtypes for r in concept.check(d, device=device)]
     return results
 
-
 # %% ../nbs/03_crosscheck.ipynb #5cd096d2
 def concept_of(result: Comparison) -> str:
     "The registered concept a comparison belongs to (its name without the case label in brackets)."
+    if not isinstance(result, Comparison): raise TypeError(f"result: expected a Comparison, got {describe(result)}")
     return result.concept.split('(', 1)[0]
+
+def _check_results(results: Any) -> list[Comparison]:
+    "`results` (an iterable of comparisons) as a list."
+    if isinstance(results, str) or not isinstance(results, Iterable):
+        raise TypeError(f"results: expected a list of Comparison, got {describe(results)}")
+    results = list(results)
+    for r in results:
+        if not isinstance(r, Comparison): raise TypeError(f"results: expected Comparison items, got {describe(r)}")
+    return results
 
 def _share(r: Comparison) -> float:
     "How much of its tolerance a comparison used: |difference| / tolerance (inf for a failed shape or NaN check)."
@@ -284,7 +383,7 @@ def _share(r: Comparison) -> float:
 def summarize(results: Iterable[Comparison]) -> list[dict]:
     "One row per concept: comparisons run, failed and skipped, and the worst share of tolerance in each dtype."
     rows: dict[str, dict] = {}
-    for r in results:
+    for r in _check_results(results):
         row = rows.setdefault(concept_of(r), dict(concept=concept_of(r), comparisons=0, failed=0, skipped=0, worst={}))
         if r.skipped: row['skipped'] += 1; continue
         row['comparisons'] += 1
@@ -300,8 +399,8 @@ def _table(head: tuple, rows: list) -> str:
 
 def format_table(results: Iterable[Comparison], full: bool = False) -> str:
     "Comparisons as a text table: one row per concept with its worst share of tolerance, or (`full`) one row per comparison."
-    results = list(results)
-    if full:
+    results = _check_results(results)
+    if check_bool(full, 'full'):
         rows = [(r.concept, r.comparison, r.dtype, '-' if r.skipped else f"{r.max_abs_diff:.2e}",
                  '-' if r.skipped else f"{r.tolerance:.2e}", f"skipped: {r.skipped}" if r.skipped else 'ok' if r.ok else 'FAIL')
                 for r in results]
@@ -313,4 +412,3 @@ def format_table(results: Iterable[Comparison], full: bool = False) -> str:
         if s['skipped']: result += f", {s['skipped']} skipped"
         rows.append((s['concept'], s['comparisons'], *(f"{s['worst'][d]:.1e}" if d in s['worst'] else '-' for d in dtypes), result))
     return _table(('concept', 'comparisons', *(f"worst {d}" for d in dtypes), 'result'), rows)
-

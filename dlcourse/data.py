@@ -16,7 +16,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .core import as_generator, check_array, check_bool, check_number, describe, default_generator, resolve_dtype, to_numpy
+from .core import (as_generator, check_array, check_bool, check_number, describe, default_generator, is_tensor,
+                           resolve_dtype, to_numpy)
 
 # %% auto #0
 __all__ = ['DIGITS_CLASSES', 'Digits', 'load_digits', 'show_digits', 'split_indices', 'train_val_test_split', 'NotFittedError',
@@ -35,9 +36,29 @@ class Digits:
     images: np.ndarray
     classes: tuple
 
+    def __post_init__(self):
+        check_array(self.X, 'X', ndim=2, kind='number', allow_tensor=False)
+        check_array(self.y, 'y', ndim=1, kind='int', allow_tensor=False)
+        _check_same_length(self.X, self.y)
+        check_array(self.images, 'images', ndim=3, kind='number', allow_tensor=False)
+        if self.images.shape[0] != len(self.X) or self.images[0].size != self.X.shape[1]:
+            raise ValueError(f"images: expected the {len(self.X)} rows of X as square images, got shape {self.images.shape}")
+        _check_classes(self.classes, self.y)
+
     def __len__(self) -> int: return len(self.y)
     def __repr__(self) -> str:
         return f"Digits(n={len(self)}, X: {describe(self.X)}, y: {describe(self.y)}, classes={len(self.classes)})"
+
+def _check_same_length(X: Any, y: Any, x_name: str = 'X', y_name: str = 'y') -> None:
+    "Check that inputs `X` and labels `y` hold the same number of samples."
+    if len(X) != len(y): raise ValueError(f"{x_name}, {y_name}: expected the same number of samples, got {len(X)} and {len(y)}")
+
+def _check_classes(classes: Any, *labels: np.ndarray) -> None:
+    "Check that `classes` is a sequence of names with one for every label in `labels`."
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+        raise TypeError(f"classes: expected a sequence of class names, got {describe(classes)}")
+    top = max((int(y.max()) for y in labels if y.size), default=-1)
+    if len(classes) <= top: raise ValueError(f"classes: expected a name for every label up to {top}, got {len(classes)} names")
 
 @functools.lru_cache(maxsize=None)
 def _read_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +80,12 @@ def load_digits(dtype: Any = 'float32') -> Digits:
     return Digits(X=X, y=labels.copy(), images=X.reshape(-1, 8, 8), classes=DIGITS_CLASSES)
 
 # %% ../nbs/01_data.ipynb #227cd0b4
+def _check_figsize(figsize: Any) -> None:
+    "Check that `figsize` is a (width, height) pair of positive inches."
+    if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
+        raise TypeError(f"figsize: expected a (width, height) pair in inches, got {describe(figsize)}")
+    for size in figsize: check_number(size, 'figsize', low=0, low_inclusive=False)
+
 def show_digits(images: np.ndarray, labels: np.ndarray | None = None, preds: np.ndarray | None = None,
                 n: int = 32, ncols: int = 8, classes: Sequence | None = None, figsize: tuple | None = None):
     "Draw the first `n` images in a grid, titled by label (and prediction, red when wrong); returns the figure."
@@ -74,12 +101,14 @@ def show_digits(images: np.ndarray, labels: np.ndarray | None = None, preds: np.
             check_array(arr, name, ndim=1, kind='int', allow_tensor=False)
             if len(arr) != total:
                 raise ValueError(f"{name}: expected {total} entries, one per image, got {len(arr)}")
+    if classes is not None: _check_classes(classes, *(a for a in (labels, preds) if a is not None))
+    if figsize is not None: _check_figsize(figsize)
     n = min(check_number(n, 'n', low=1, integer=True), total)
     ncols = min(check_number(ncols, 'ncols', low=1, integer=True), n)
     nrows = -(-n // ncols)
     name = (lambda c: str(classes[c])) if classes is not None else str
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize or (1.1 * ncols, 1.25 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize or (0.8 * ncols, 0.95 * nrows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i >= n: continue
@@ -149,8 +178,7 @@ def train_val_test_split(X: np.ndarray, y: np.ndarray, val_size: float = 0.15, t
     stratify = check_bool(stratify, 'stratify')
     X = check_array(X, 'X', ndim=range(1, 33), kind='number')
     y = check_array(y, 'y', ndim=1, kind='int' if stratify else 'number')
-    if len(X) != len(y):
-        raise ValueError(f"X, y: expected the same number of samples, got {len(X)} and {len(y)}")
+    _check_same_length(X, y)
     train, val, test = split_indices(y, val_size, test_size, stratify, seed)
     return X[train], y[train], X[val], y[val], X[test], y[test]
 
@@ -171,10 +199,10 @@ class _Scaler:
             raise ValueError(f"X: expected {self.n_features_in_} features (columns) as seen in fit, got {X.shape[1]}")
         return X
 
-    def _check_fitted(self, method: str) -> None:
+    def _check_fitted(self, where: str) -> None:
+        "NotFittedError, saying `where` (a method, or the argument that holds this scaler), unless `fit` has run."
         if not hasattr(self, 'n_features_in_'):
-            raise NotFittedError(f"{type(self).__name__}.{method}: this scaler is not fitted yet; "
-                                 "call fit(X_train) first")
+            raise NotFittedError(f"{where}: this {type(self).__name__} is not fitted yet; call fit(X_train) first")
 
     @staticmethod
     def _out(X: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -211,7 +239,7 @@ class StandardScaler(_Scaler):
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         "Standardize `X` with the statistics learned in `fit`."
-        self._check_fitted('transform')
+        self._check_fitted(f"{type(self).__name__}.transform")
         X = self._check_X(X)
         out = X.astype(np.float64)
         if self.with_mean: out = out - self.mean_
@@ -220,7 +248,7 @@ class StandardScaler(_Scaler):
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         "Undo `transform`: `X * scale_ + mean_`."
-        self._check_fitted('inverse_transform')
+        self._check_fitted(f"{type(self).__name__}.inverse_transform")
         X = self._check_X(X)
         out = X.astype(np.float64)
         if self.with_std: out = out * self.scale_
@@ -256,13 +284,13 @@ class MinMaxScaler(_Scaler):
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         "Scale `X` with the minima and maxima learned in `fit` (new data may fall outside the range)."
-        self._check_fitted('transform')
+        self._check_fitted(f"{type(self).__name__}.transform")
         X = self._check_X(X)
         return self._out(X, X.astype(np.float64) * self.scale_ + self.min_)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         "Undo `transform`: `(X - min_) / scale_`."
-        self._check_fitted('inverse_transform')
+        self._check_fitted(f"{type(self).__name__}.inverse_transform")
         X = self._check_X(X)
         return self._out(X, (X.astype(np.float64) - self.min_) / self.scale_)
 
@@ -279,15 +307,32 @@ class DigitsSplits:
     scaler: StandardScaler
     standardized: bool
 
+    def __post_init__(self):
+        features = check_array(self.X_train, 'X_train', ndim=2, allow_tensor=False).shape[1]
+        for part in ('train', 'valid', 'test'):
+            X = check_array(getattr(self, f'X_{part}'), f'X_{part}', shape=(None, features), allow_tensor=False)
+            y = check_array(getattr(self, f'y_{part}'), f'y_{part}', ndim=1, kind='int', allow_tensor=False)
+            _check_same_length(X, y, f'X_{part}', f'y_{part}')
+        if not isinstance(self.scaler, StandardScaler): raise TypeError(f"scaler: expected a StandardScaler, got {describe(self.scaler)}")
+        self.scaler._check_fitted('scaler')
+        if self.scaler.n_features_in_ != features:
+            raise ValueError(f"scaler: fitted on {self.scaler.n_features_in_} features, the splits have {features}")
+        check_bool(self.standardized, 'standardized')
+
 def digits_splits(split_seed: int = 0, fraction: float = 1.0, subset_seed: int = 0, standardize: bool = True,
                   dtype: Any = 'float32') -> DigitsSplits:
     "The digits in [0, 1], split 70/15/15 by `split_seed`, training split cut to a stratified `fraction`, standardized by it."
+    check_number(split_seed, 'split_seed', low=0, integer=True)
     check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
+    check_number(subset_seed, 'subset_seed', low=0, integer=True)
     check_bool(standardize, 'standardize')
     dtype = resolve_dtype(dtype)
     digits = load_digits(dtype=dtype)
     X_tr, y_tr, X_va, y_va, X_te, y_te = train_val_test_split(digits.X / dtype.type(16), digits.y, seed=split_seed)
     if fraction < 1:
+        if math.floor((1.0 - fraction) * len(y_tr) + 0.5) >= len(y_tr):          # split_indices' rounding of the part left out
+            raise ValueError(f"fraction: {fraction} of the {len(y_tr)} training images keeps none; "
+                             f"it must be more than {0.5 / len(y_tr):.2g}")
         keep = split_indices(y_tr, val_size=0.0, test_size=1.0 - fraction, seed=subset_seed)[0]
         X_tr, y_tr = X_tr[keep], y_tr[keep]
     scaler = StandardScaler().fit(X_tr)
@@ -321,7 +366,7 @@ class ArrayDataset:
     def __init__(self, *arrays: np.ndarray):
         if not arrays: raise TypeError("arrays: expected at least one array")
         for i, a in enumerate(arrays):
-            check_array(a, f'arrays[{i}]', ndim=range(1, 33), kind=None, allow_tensor=False)
+            check_array(a, f'arrays[{i}]', ndim=range(1, 65), kind=None, finite=False, allow_tensor=False)
             if len(a) != len(arrays[0]):
                 raise ValueError(f"arrays[{i}]: expected {len(arrays[0])} samples like arrays[0] "
                                  f"(the size of the first dimension), got {len(a)}")
@@ -369,9 +414,9 @@ class DataLoader:
 class Standardize:
     "Iterate over `dl`, mapping each input batch through the fitted `scaler` (after any change `dl` makes to it)."
     def __init__(self, dl: Iterable, scaler: StandardScaler):
-        if not hasattr(dl, '__iter__'): raise TypeError(f"dl: expected an iterable of (input, target) batches, got {describe(dl)}")
+        if isinstance(dl, (str, bytes)) or not hasattr(dl, '__iter__'): raise TypeError(f"dl: expected an iterable of (input, target) batches, got {describe(dl)}")
         if not isinstance(scaler, StandardScaler): raise TypeError(f"scaler: expected a StandardScaler, got {describe(scaler)}")
-        scaler._check_fitted('transform')
+        scaler._check_fitted('scaler')
         self.dl, self.scaler = dl, scaler
 
     def __len__(self) -> int: return len(self.dl)
@@ -382,7 +427,14 @@ class Standardize:
 # %% ../nbs/01_data.ipynb #4cd15c04
 class TensorBatchDataset:
     "Tensors indexed together, a whole batch at a time through `__getitems__` (used by `to_torch_loader`)."
-    def __init__(self, *tensors): self.tensors = tensors
+    def __init__(self, *tensors):
+        if not tensors: raise TypeError("tensors: expected at least one tensor")
+        for i, t in enumerate(tensors):
+            check_array(t, f'tensors[{i}]', ndim=range(1, 65), kind=None, finite=False)
+            if not is_tensor(t): raise TypeError(f"tensors[{i}]: expected a torch tensor, got {describe(t)}")
+            if len(t) != len(tensors[0]):
+                raise ValueError(f"tensors[{i}]: expected {len(tensors[0])} samples like tensors[0], got {len(t)}")
+        self.tensors = tensors
     def __len__(self) -> int: return len(self.tensors[0])
     def __getitem__(self, index: Any) -> tuple: return tuple(t[index] for t in self.tensors)
     def __getitems__(self, indices: list) -> tuple:

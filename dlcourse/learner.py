@@ -6,14 +6,18 @@
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 import time
+from collections import abc
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .core import check_array, check_number, describe, is_tensor, to_numpy
+from .core import as_array, check_array, check_bool, check_number, describe, is_tensor, resolve_device, to_numpy
+from .data import DataLoader
 
 # %% auto #0
 __all__ = ['CancelBatchException', 'CancelEpochException', 'CancelFitException', 'TrainingDiverged', 'NumpyBackend',
@@ -37,21 +41,59 @@ class TrainingDiverged(RuntimeError):
                          f"or clip the gradients.")
 
 # %% ../nbs/04_learner.ipynb #426895e0
+_SAMPLES = dict(ndim=range(1, 65), kind='number', finite=False)   # a batch: numbers, NaN included (the loss shows it)
+
+def _first_parameter(model: Any) -> Any:
+    "The first parameter of `model`; ValueError when it has none, for then there is nothing to train."
+    for p in model.parameters(): return p
+    raise ValueError(f"model: this {type(model).__name__} has no parameters, so there is nothing to train")
+
+def _check_loss_and_opt(model: Any, loss_func: Any, opt: Any) -> None:
+    "Check that `loss_func` can be called and that `opt` is an optimizer over (some of) the parameters of `model`."
+    if not callable(loss_func): raise TypeError(f"loss_func: expected a loss module or function, got {describe(loss_func)}")
+    if not (callable(getattr(opt, 'step', None)) and callable(getattr(opt, 'zero_grad', None))):
+        raise TypeError(f"opt: expected an optimizer with step() and zero_grad(), got {describe(opt)}")
+    groups = getattr(opt, 'param_groups', None)
+    if groups is not None:
+        own = {id(p) for p in model.parameters()}
+        if any(id(p) not in own for group in groups for p in group['params']):
+            raise ValueError("opt: it updates parameters that are not the model's; build it from model.parameters()")
+
+def _check_batch(x: Any, y: Any) -> None:
+    "Check that a batch's inputs and targets hold the same, non-zero number of samples."
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x, y: expected a batch of inputs and targets with the same number of samples (at least one), "
+                         f"got {len(x)} and {len(y)}")
+
 class NumpyBackend:
     "Training step for a `dlcourse.numpy` model: the loss's gradient is passed back through `model.backward`."
     def __init__(self, model, loss_func, opt):
+        from dlcourse.numpy.nn import Module
+        if not isinstance(model, Module): raise TypeError(f"model: expected a dlcourse.numpy Module, got {describe(model)}")
+        self.dtype = _first_parameter(model).dtype
+        _check_loss_and_opt(model, loss_func, opt)
+        if not callable(getattr(loss_func, 'backward', None)):
+            raise TypeError(f"loss_func: the NumPy backend needs a loss module with a backward(), such as CrossEntropyLoss(); "
+                            f"got {describe(loss_func)}")
         self.model, self.loss_func, self.opt = model, loss_func, opt
-        self.dtype = next(iter(model.parameters())).dtype
+
+    def _input(self, x: Any) -> np.ndarray:
+        return as_array(x, 'x', **_SAMPLES).astype(self.dtype, copy=False)
+
+    def _target(self, y: Any) -> np.ndarray:
+        y = as_array(y, 'y', **_SAMPLES)
+        return y.astype(self.dtype, copy=False) if np.issubdtype(y.dtype, np.floating) else y
 
     def batch(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        "The batch as NumPy arrays, floating inputs in the model's dtype."
-        x, y = to_numpy(x), to_numpy(y)
-        x = x.astype(self.dtype, copy=False) if np.issubdtype(x.dtype, np.floating) else x
-        y = y.astype(self.dtype, copy=False) if np.issubdtype(y.dtype, np.floating) else y
+        "The batch as NumPy arrays of equal length: inputs (and floating targets) in the model's dtype."
+        x, y = self._input(x), self._target(y)
+        _check_batch(x, y)
         return x, y
 
-    def train_step(self, x: np.ndarray, y: np.ndarray, before_step: Callable[[], None] | None = None) -> float:
+    def train_step(self, x: Any, y: Any, before_step: Callable[[], None] | None = None) -> float:
         "Forward, loss, hand-written backward, `before_step()`, update; returns the loss (overflow shows up as a non-finite loss)."
+        if before_step is not None and not callable(before_step): raise TypeError(f"before_step: expected a function, got {describe(before_step)}")
+        x, y = self.batch(x, y)
         with np.errstate(over='ignore', invalid='ignore'):
             self.opt.zero_grad()
             loss = self.loss_func(self.model(x), y)
@@ -60,31 +102,49 @@ class NumpyBackend:
             self.opt.step()
         return float(loss)
 
-    def predict(self, x: np.ndarray) -> np.ndarray: return self.model(x)
-    def loss(self, scores: np.ndarray, y: np.ndarray) -> float: return float(self.loss_func(scores, y))
-    def set_training(self, mode: bool) -> None: self.model.train(mode)
+    def predict(self, x: Any) -> np.ndarray:
+        "The model's outputs for inputs `x`."
+        return self.model(self._input(x))
+
+    def loss(self, scores: Any, y: Any) -> float:
+        "The loss of outputs `scores` against targets `y`."
+        scores = as_array(scores, 'scores', **_SAMPLES).astype(self.dtype, copy=False)
+        y = self._target(y)
+        if len(scores) != len(y): raise ValueError(f"scores, y: expected the same number of samples, got {len(scores)} and {len(y)}")
+        with np.errstate(over='ignore', invalid='ignore'): return float(self.loss_func(scores, y))
+
+    def set_training(self, mode: bool) -> None:
+        "Put the model in training (`True`) or evaluation mode."
+        self.model.train(check_bool(mode, 'mode'))
 
 class TorchBackend:
     "Training step for a `torch.nn.Module`: autograd computes the gradients; batches move to `device`."
     def __init__(self, model, loss_func, opt, device: Any = None):
         import torch
-        from dlcourse.core import resolve_device
+        if not isinstance(model, torch.nn.Module): raise TypeError(f"model: expected a torch.nn.Module, got {describe(model)}")
+        first = _first_parameter(model)
+        _check_loss_and_opt(model, loss_func, opt)
         self.torch, self.model, self.loss_func, self.opt = torch, model, loss_func, opt
-        first = next(iter(model.parameters()))
         self.device = first.device if device is None else resolve_device(device)
         self.dtype = first.dtype
         model.to(self.device)
 
+    def _tensor(self, v: Any, name: str, cast: bool):
+        "`v` as a tensor on the model's device; in the model's dtype when `cast` (or when floating)."
+        if is_tensor(v): check_array(v, name, **_SAMPLES)
+        else: v = self.torch.as_tensor(as_array(v, name, **_SAMPLES))
+        return v.to(self.device, self.dtype) if cast or v.is_floating_point() else v.to(self.device)
+
     def batch(self, x: Any, y: Any):
-        "The batch as tensors on the model's device, floating inputs in the model's dtype."
-        t = self.torch
-        x, y = (v if is_tensor(v) else t.as_tensor(np.asarray(v)) for v in (x, y))
-        x = x.to(self.device, self.dtype) if x.is_floating_point() else x.to(self.device)
-        y = y.to(self.device, self.dtype) if y.is_floating_point() else y.to(self.device)
+        "The batch as tensors of equal length on the model's device: inputs (and floating targets) in the model's dtype."
+        x, y = self._tensor(x, 'x', cast=True), self._tensor(y, 'y', cast=False)
+        _check_batch(x, y)
         return x, y
 
-    def train_step(self, x, y, before_step: Callable[[], None] | None = None) -> float:
+    def train_step(self, x: Any, y: Any, before_step: Callable[[], None] | None = None) -> float:
         "Forward, loss, autograd backward, `before_step()`, update; returns the loss."
+        if before_step is not None and not callable(before_step): raise TypeError(f"before_step: expected a function, got {describe(before_step)}")
+        x, y = self.batch(x, y)
         self.opt.zero_grad()
         loss = self.loss_func(self.model(x), y)
         loss.backward()
@@ -92,14 +152,24 @@ class TorchBackend:
         self.opt.step()
         return loss.item()
 
-    def predict(self, x) -> np.ndarray:
-        with self.torch.no_grad(): return to_numpy(self.model(x))
+    def predict(self, x: Any) -> np.ndarray:
+        "The model's outputs for inputs `x`, as a NumPy array."
+        with self.torch.no_grad(): return to_numpy(self.model(self._tensor(x, 'x', cast=True)))
 
-    def loss(self, scores: np.ndarray, y) -> float:
-        with self.torch.no_grad():
-            return self.loss_func(self.torch.as_tensor(scores, device=self.device), y).item()
+    def loss(self, scores: Any, y: Any) -> float:
+        "The loss of outputs `scores` against targets `y`."
+        scores, y = self._tensor(scores, 'scores', cast=True), self._tensor(y, 'y', cast=False)
+        if len(scores) != len(y): raise ValueError(f"scores, y: expected the same number of samples, got {len(scores)} and {len(y)}")
+        with self.torch.no_grad(): return self.loss_func(scores, y).item()
 
-    def set_training(self, mode: bool) -> None: self.model.train(mode)
+    def set_training(self, mode: bool) -> None:
+        "Put the model in training (`True`) or evaluation mode."
+        self.model.train(check_bool(mode, 'mode'))
+
+def _is_torch_module(model: Any) -> bool:
+    "Whether `model` is a `torch.nn.Module` (without importing torch: if it is not loaded, nothing is one)."
+    torch = sys.modules.get('torch')
+    return torch is not None and isinstance(model, torch.nn.Module)
 
 def backend_for(model, loss_func, opt, device: Any = None):
     "The backend that trains `model`: NumPy for a `dlcourse.numpy` Module, PyTorch for a `torch.nn.Module`."
@@ -108,19 +178,22 @@ def backend_for(model, loss_func, opt, device: Any = None):
         if device is not None and str(device) != 'cpu':
             raise ValueError(f"device: the NumPy backend runs on the CPU only, got {device!r}")
         return NumpyBackend(model, loss_func, opt)
-    if type(model).__module__.startswith('torch') or any(c.__module__.startswith('torch.nn') for c in type(model).__mro__):
-        return TorchBackend(model, loss_func, opt, device)
+    if _is_torch_module(model): return TorchBackend(model, loss_func, opt, device)
     raise TypeError(f"model: expected a dlcourse.numpy Module or a torch.nn.Module, got {describe(model)}")
 
 # %% ../nbs/04_learner.ipynb #9096f5d4
 def accuracy(scores: Any, target: Any) -> float:
     "Fraction of rows of `scores` whose largest entry is at the index given by integer `target`."
-    scores, target = to_numpy(scores), to_numpy(target)
-    check_array(scores, 'scores', ndim=2, kind='number', finite=False)
-    check_array(target, 'target', ndim=1, kind='int')
+    scores = as_array(scores, 'scores', ndim=2, kind='number', finite=False)
+    target = as_array(target, 'target', ndim=1, kind='int')
     if len(target) != len(scores):
         raise ValueError(f"target: expected {len(scores)} labels (one per row of scores), got {len(target)}")
     return float((scores.argmax(axis=1) == target).mean()) if len(target) else float('nan')
+
+def _check_axes(axes: Any) -> None:
+    "Check that `axes` holds two matplotlib Axes to draw on (loss, accuracy)."
+    if not (isinstance(axes, (abc.Sequence, np.ndarray)) and len(axes) >= 2 and all(hasattr(ax, 'plot') for ax in axes[:2])):
+        raise TypeError(f"axes: expected two matplotlib Axes (loss, accuracy), got {describe(axes)}")
 
 @dataclass
 class History:
@@ -128,14 +201,23 @@ class History:
     step_loss: list = field(default_factory=list)
     epochs: list = field(default_factory=list)
 
+    def __post_init__(self):
+        if not isinstance(self.step_loss, list) or not all(isinstance(v, numbers.Real) for v in self.step_loss):
+            raise TypeError(f"step_loss: expected a list of losses (numbers), got {describe(self.step_loss)}")
+        if not isinstance(self.epochs, list) or not all(isinstance(e, dict) for e in self.epochs):
+            raise TypeError(f"epochs: expected a list of per-epoch records (dicts), got {describe(self.epochs)}")
+
     def column(self, key: str) -> np.ndarray:
-        "One per-epoch quantity ('train_loss', 'valid_loss', 'valid_accuracy', 'seconds', ...) as an array."
+        "One per-epoch quantity ('train_loss', 'valid_loss', 'valid_accuracy', 'seconds', ...) as an array (NaN where not recorded)."
+        if not isinstance(key, str): raise TypeError(f"key: expected the name of a recorded quantity, got {describe(key)}")
         return np.array([e.get(key, np.nan) for e in self.epochs], dtype=float)
 
     def plot(self, title: str = '', axes=None):
         "Loss per step and per epoch (left) and validation accuracy (right)."
+        if not isinstance(title, str): raise TypeError(f"title: expected a str, got {describe(title)}")
+        if axes is not None: _check_axes(axes)
         import matplotlib.pyplot as plt
-        if axes is None: _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+        if axes is None: _, axes = plt.subplots(1, 2, figsize=(8, 3), layout='constrained')
         steps_per_epoch = len(self.step_loss) / max(len(self.epochs), 1)
         x_steps = np.arange(1, len(self.step_loss) + 1) / steps_per_epoch
         axes[0].plot(x_steps, self.step_loss, alpha=0.3, lw=0.8, label='train (each step)')
@@ -144,56 +226,121 @@ class History:
         if 'valid_loss' in (self.epochs[0] if self.epochs else {}):
             axes[0].plot(epochs, self.column('valid_loss'), 's-', label='validation')
         axes[0].set(xlabel='epoch', ylabel='loss', yscale='log', title=title or 'loss')
-        axes[0].legend()
+        axes[0].legend(fontsize=8)
         if 'valid_accuracy' in (self.epochs[0] if self.epochs else {}):
             axes[1].plot(epochs, self.column('valid_accuracy'), 'o-', color='C2')
             axes[1].set(xlabel='epoch', ylabel='validation accuracy', title='accuracy')
         return axes
 
 # %% ../nbs/04_learner.ipynb #77898d0b
+_EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'before_step', 'after_batch', 'after_epoch', 'after_fit')
+
 class Callback:
     "Base class: override any of before_fit, before_epoch, before_batch, before_step, after_batch, after_epoch, after_fit."
     order = 0
+
+def _check_learner(learn: Any) -> None:
+    "Check that a callback's event was given the `Learner` that runs the fit."
+    if not isinstance(learn, Learner): raise TypeError(f"learn: expected the Learner that runs the fit, got {describe(learn)}")
 
 class ProgressCallback(Callback):
     "A progress bar over all the steps of a fit (in a terminal or Jupyter; off when output is not a terminal)."
     order = 90
     def __init__(self, file: Any = None, disable: bool | None = None):
-        self.file, self.disable = file, disable
+        if file is not None and not callable(getattr(file, 'write', None)):
+            raise TypeError(f"file: expected a text stream with write() or None (stderr), got {describe(file)}")
+        self.file, self.disable = file, None if disable is None else check_bool(disable, 'disable')
+
     def before_fit(self, learn):
+        _check_learner(learn)
         from tqdm.auto import tqdm
-        self.bar = tqdm(total=learn.epochs_to_run * len(learn.train_dl), desc=learn.name or None, leave=True,
-                        mininterval=0.2, file=self.file, disable=self.disable)
+        self.bar = tqdm(total=learn.epochs_to_run * len(learn.train_dl) if hasattr(learn.train_dl, '__len__') else None,
+                        desc=learn.name or None, leave=True, mininterval=0.2, file=self.file, disable=self.disable)
+
     def after_batch(self, learn):
+        _check_learner(learn)
         self.bar.update(1)
         if learn.step % 10 == 0: self.bar.set_postfix(loss=f"{learn.loss:.4f}", refresh=False)
+
     def after_epoch(self, learn):
+        _check_learner(learn)
+        if not learn.history.epochs: raise ValueError("learn: its history holds no epoch yet; after_epoch runs once one is recorded")
         last = learn.history.epochs[-1]
         info = {'epoch': last['epoch'] + 1, 'train_loss': f"{last['train_loss']:.4f}"}
         if 'valid_accuracy' in last: info['valid_acc'] = f"{last['valid_accuracy']:.3f}"
         self.bar.set_postfix(info)
-    def after_fit(self, learn): self.bar.close()
+
+    def after_fit(self, learn):
+        _check_learner(learn)
+        self.bar.close()
 
 # %% ../nbs/04_learner.ipynb #644eaab3
+def _check_loader(dl: Any, name: str) -> Any:
+    "Check that `dl` can be iterated once per epoch, has batches, and (where that shows without iterating) yields pairs."
+    if isinstance(dl, (str, bytes)) or not hasattr(dl, '__iter__'):
+        raise TypeError(f"{name}: expected an iterable of (input, target) batches, got {describe(dl)}")
+    if isinstance(dl, abc.Iterator):
+        raise TypeError(f"{name}: expected something that can be iterated once per epoch (a DataLoader or a list of batches), "
+                        f"got a {type(dl).__name__}, which is used up after one pass")
+    if hasattr(dl, '__len__') and len(dl) == 0: raise ValueError(f"{name}: expected at least one batch, got none")
+    if isinstance(dl, DataLoader) and len(dl.dataset.arrays) != 2:
+        raise ValueError(f"{name}: expected batches of (input, target), but its dataset holds {len(dl.dataset.arrays)} arrays")
+    if isinstance(dl, (list, tuple)):
+        for batch in dl: _batch_pair(batch, name)
+    return dl
+
+def _batch_pair(batch: Any, name: str) -> Any:
+    "`batch` if it is an (input, target) pair of equal lengths; ValueError naming the loader otherwise."
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        got = f"{len(batch)} items" if isinstance(batch, (tuple, list)) else describe(batch)
+        raise ValueError(f"{name}: expected batches of (input, target), got a batch of {got}")
+    try: n_x, n_y = len(batch[0]), len(batch[1])
+    except TypeError: return batch                  # no length (a scalar, say): the backend's conversion says what is wrong
+    if n_x != n_y: raise ValueError(f"{name}: a batch holds {n_x} inputs but {n_y} targets")
+    return batch
+
+def _check_callbacks(cbs: Any) -> list:
+    "`cbs` as a list, each an instance with at least one event method and a numeric `order`."
+    if isinstance(cbs, (str, bytes, Callback)) or not isinstance(cbs, abc.Iterable):
+        raise TypeError(f"cbs: expected a list of callbacks, got {describe(cbs)}")
+    cbs = list(cbs)
+    for i, cb in enumerate(cbs):
+        if isinstance(cb, type): raise TypeError(f"cbs: expected callback instances, got the class {cb.__name__}; write {cb.__name__}()")
+        if not any(callable(getattr(cb, event, None)) for event in _EVENTS):
+            raise TypeError(f"cbs: expected callbacks (objects with methods such as after_epoch), got {describe(cb)}")
+        check_number(getattr(cb, 'order', 0), f"cbs[{i}].order")
+    return cbs
+
+def _metric_name(metric: Callable) -> str: return getattr(metric, '__name__', type(metric).__name__)
+
+def _check_metrics(metrics: Any) -> tuple:
+    "`metrics` as a tuple of functions `(scores, target) -> float` with distinct names (other than 'loss')."
+    if isinstance(metrics, (str, bytes)) or callable(metrics) or not isinstance(metrics, abc.Iterable):
+        raise TypeError(f"metrics: expected a list of functions (scores, target) -> float, got {describe(metrics)}")
+    metrics = tuple(metrics)
+    for m in metrics:
+        if not callable(m): raise TypeError(f"metrics: expected functions (scores, target) -> float, got {describe(m)}")
+    names = [_metric_name(m) for m in metrics]
+    if len(set(names)) != len(names) or 'loss' in names:
+        raise ValueError(f"metrics: expected distinct names other than 'loss' (they name the history's columns), got {names}")
+    return metrics
+
 class Learner:
     "Trains `model` with `loss_func` and `opt` on `train_dl`, for either backend, with callbacks."
     def __init__(self, model, loss_func, opt, train_dl: Iterable, valid_dl: Iterable | None = None,
                  cbs: Sequence[Callback] = (), metrics: Sequence[Callable] = (accuracy,), device: Any = None,
                  progress: bool = True, name: str = ''):
-        if not callable(loss_func): raise TypeError(f"loss_func: expected a loss module or function, got {describe(loss_func)}")
-        if not hasattr(opt, 'step') or not hasattr(opt, 'zero_grad'):
-            raise TypeError(f"opt: expected an optimizer with step() and zero_grad(), got {describe(opt)}")
-        for arg, dl in (('train_dl', train_dl), ('valid_dl', valid_dl)):
-            if dl is not None and not hasattr(dl, '__iter__'):
-                raise TypeError(f"{arg}: expected an iterable of (input, target) batches, got {describe(dl)}")
-        self.backend = backend_for(model, loss_func, opt, device)
+        self.train_dl = _check_loader(train_dl, 'train_dl')
+        self.valid_dl = None if valid_dl is None else _check_loader(valid_dl, 'valid_dl')
+        self.cbs = _check_callbacks(cbs) + ([ProgressCallback()] if check_bool(progress, 'progress') else [])
+        self.metrics = _check_metrics(metrics)
+        if not isinstance(name, str): raise TypeError(f"name: expected a str, got {describe(name)}")
+        self.backend = backend_for(model, loss_func, opt, device)   # checks model, loss_func, opt and device last: it moves the model
         self.model, self.loss_func, self.opt = model, loss_func, opt
-        self.train_dl, self.valid_dl, self.metrics = train_dl, valid_dl, tuple(metrics)
-        self.cbs = list(cbs) + ([ProgressCallback()] if progress else [])
-        self.history, self.step, self.epoch, self.name = History(), 0, 0, name
+        self.history, self.step, self.epoch, self.epochs_to_run, self.name = History(), 0, 0, 0, name
 
     def _callback(self, event: str) -> None:
-        for cb in sorted(self.cbs, key=lambda c: c.order):
+        for cb in sorted(self.cbs, key=lambda c: getattr(c, 'order', 0)):
             method = getattr(cb, event, None)
             if method is not None: method(self)
 
@@ -211,13 +358,15 @@ class Learner:
         self._callback('after_batch')
 
     def _train_epoch(self) -> None:
-        start, first_step = time.perf_counter(), self.step
+        start, first_step, batches = time.perf_counter(), self.step, 0
         self.backend.set_training(True)
         try:
-            for x, y in self.train_dl:
-                try: self._train_batch(x, y)
+            for batch in self.train_dl:
+                batches += 1
+                try: self._train_batch(*_batch_pair(batch, 'train_dl'))
                 except CancelBatchException: pass
         except CancelEpochException: pass
+        if batches == 0: raise ValueError(f"train_dl: yielded no batches in epoch {self.epoch}; nothing was trained")
         losses = self.history.step_loss[first_step:]
         record = {'epoch': self.epoch, 'train_loss': float(np.mean(losses)) if losses else float('nan'),
                   'steps': self.step, 'seconds': time.perf_counter() - start}
@@ -242,18 +391,19 @@ class Learner:
     def predict(self, x: Any) -> np.ndarray:
         "The model's outputs for a batch `x`, in evaluation mode, as a NumPy array."
         self.backend.set_training(False)
-        try: return self.backend.predict(self.backend.batch(x, np.zeros(0, dtype=np.int64))[0])
+        try: return to_numpy(self.backend.predict(x))
         finally: self.backend.set_training(True)
 
     def evaluate(self, dl: Iterable) -> dict:
         "Mean loss and metrics over the batches of `dl`, in evaluation mode (batches weighted by size)."
+        _check_loader(dl, 'dl')
         totals, count = {}, 0
         self.backend.set_training(False)
         try:
-            for x, y in dl:
-                x, y = self.backend.batch(x, y)
+            for batch in dl:
+                x, y = self.backend.batch(*_batch_pair(batch, 'dl'))
                 scores, n = self.backend.predict(x), len(x)
-                values = {'loss': self.backend.loss(scores, y), **{m.__name__: m(scores, y) for m in self.metrics}}
+                values = {'loss': self.backend.loss(scores, y), **{_metric_name(m): m(scores, y) for m in self.metrics}}
                 for k, v in values.items(): totals[k] = totals.get(k, 0.0) + v * n
                 count += n
         finally: self.backend.set_training(True)

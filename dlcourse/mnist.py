@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import check_array, check_choice, check_number, describe, resolve_dtype
+from .core import check_array, check_bool, check_choice, check_number, describe, resolve_dtype
 
 # %% auto #0
 __all__ = ['IDX_DTYPES', 'MNIST_FILES', 'MNIST_CLASSES', 'FASHION_MNIST_CLASSES', 'DATASETS', 'read_idx', 'write_idx',
@@ -38,49 +38,56 @@ def _as_path(value: Any, name: str) -> Path:
         raise TypeError(f"{name}: expected a path (str or os.PathLike), got {describe(value)}")
     return Path(value).expanduser()
 
-def _read_source(source: Any) -> tuple[bytes, str]:
-    "The bytes of a path or binary file object, gunzipped when they start with gzip's magic bytes, and a name."
+def _read_source(source: Any, arg: str) -> tuple[bytes, str]:
+    "The bytes of a path or binary file object (passed as argument `arg`), gunzipped when they start with gzip's magic bytes, and a name."
     if isinstance(source, (str, os.PathLike)):
-        path = _as_path(source, 'path_or_fileobj')
-        if not path.is_file(): raise FileNotFoundError(f"path_or_fileobj: no file at {path}")
+        path = _as_path(source, arg)
+        if not path.is_file(): raise FileNotFoundError(f"{arg}: no file at {path}")
         data, name = path.read_bytes(), str(path)
     elif hasattr(source, 'read'):
         data, name = source.read(), str(getattr(source, 'name', 'the file object'))
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"path_or_fileobj: expected a file opened in binary mode ('rb'), got {describe(data)} from read()")
+            raise TypeError(f"{arg}: expected a file opened in binary mode ('rb'), got {describe(data)} from read()")
         data = bytes(data)
     else:
-        raise TypeError(f"path_or_fileobj: expected a path or a binary file object, got {describe(source)}")
+        raise TypeError(f"{arg}: expected a path or a binary file object, got {describe(source)}")
     if data[:2] == b'\x1f\x8b':
         try: data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as e:
-            raise ValueError(f"path_or_fileobj: {name} starts like a gzip file but cannot be decompressed ({e})") from e
+            raise ValueError(f"{arg}: {name} starts like a gzip file but cannot be decompressed ({e})") from e
     return data, name
 
 # %% ../nbs/02_mnist.ipynb #80ddb67e
-def read_idx(path_or_fileobj: Any) -> np.ndarray:
-    "Parse an IDX file (gzip-compressed or not) from a path or binary file object into a native-endian array."
-    data, name = _read_source(path_or_fileobj)
+def _read_idx(source: Any, arg: str) -> np.ndarray:
+    "Parse the IDX file `source`, naming the argument `arg` that led to it in every error."
+    data, name = _read_source(source, arg)
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"path_or_fileobj: {name} is not an IDX file: it must start with two zero bytes, "
+        raise ValueError(f"{arg}: {name} is not an IDX file: it must start with two zero bytes, "
                          f"got {data[:4].hex(' ') or 'an empty file'}")
     code, ndim = data[2], data[3]
     if code not in IDX_DTYPES:
         known = ', '.join(f"0x{c:02X} ({dt.newbyteorder('=').name})" for c, dt in IDX_DTYPES.items())
-        raise ValueError(f"path_or_fileobj: {name} has unknown IDX type code 0x{code:02X}; expected one of {known}")
+        raise ValueError(f"{arg}: {name} has unknown IDX type code 0x{code:02X}; expected one of {known}")
+    if ndim == 0: raise ValueError(f"{arg}: {name} declares 0 dimensions; an IDX file holds an array of at least one")
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise ValueError(f"path_or_fileobj: {name} is truncated: its header needs {header} bytes for {ndim} "
+        raise ValueError(f"{arg}: {name} is truncated: its header needs {header} bytes for {ndim} "
                          f"dimensions, the file has {len(data)}")
+    try: np.empty((0,) * ndim)                            # NumPy's own answer to how many dimensions it holds
+    except ValueError as e: raise ValueError(f"{arg}: {name} declares {ndim} dimensions, more than NumPy supports ({e})") from None
     shape = struct.unpack(f'>{ndim}I', data[4:header])
     dtype, count = IDX_DTYPES[code], math.prod(shape)
     expected, got = count * dtype.itemsize, len(data) - header
     if got != expected:
         what = 'truncated' if got < expected else 'followed by extra bytes'
-        raise ValueError(f"path_or_fileobj: {name} is {what}: the header promises {shape} values of "
+        raise ValueError(f"{arg}: {name} is {what}: the header promises {shape} values of "
                          f"{dtype.newbyteorder('=').name} ({expected} bytes) but {got} bytes follow")
     array = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder('='))        # a writable, native-endian copy
+
+def read_idx(path_or_fileobj: Any) -> np.ndarray:
+    "Parse an IDX file (gzip-compressed or not) from a path or binary file object into a native-endian array."
+    return _read_idx(path_or_fileobj, 'path_or_fileobj')
 
 def write_idx(path: Any, array: np.ndarray) -> Path:
     "Write `array` (uint8, int8, int16, int32, float32 or float64) as an IDX file, gzip-compressed if `path` ends in .gz."
@@ -183,7 +190,7 @@ def _load(key: str, root: Any, split: str, download: bool, dtype: Any) -> tuple[
     spec = DATASETS[key]
     folder = _as_path(root, 'root') / spec['folder']
     check_choice(split, 'split', MNIST_FILES)
-    if not isinstance(download, (bool, np.bool_)): raise TypeError(f"download: expected True or False, got {describe(download)}")
+    check_bool(download, 'download')
     dtype = resolve_dtype(dtype)
     paths = []
     for fname in MNIST_FILES[split]:
@@ -194,12 +201,12 @@ def _load(key: str, root: Any, split: str, download: bool, dtype: Any) -> tuple[
         else:
             raise FileNotFoundError(f"{spec['title']}: {path} is missing and download=False. Pass download=True, "
                                     f"or fetch {spec['mirrors'][0]}{fname} yourself and save it in {folder}")
-    images, labels = read_idx(paths[0]), read_idx(paths[1])
+    images, labels = _read_idx(paths[0], 'root'), _read_idx(paths[1], 'root')
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"{spec['title']}: {paths[0]} should hold uint8 images (n, height, width), "
+        raise ValueError(f"root: {paths[0]} should hold {spec['title']}'s uint8 images (n, height, width), "
                          f"got {images.dtype} of shape {images.shape}")
     if labels.shape != images.shape[:1] or labels.dtype != np.uint8 or (labels.size and labels.max() > 9):
-        raise ValueError(f"{spec['title']}: {paths[1]} should hold {len(images)} uint8 labels in 0..9, "
+        raise ValueError(f"root: {paths[1]} should hold {len(images)} uint8 {spec['title']} labels in 0..9, "
                          f"got {labels.dtype} of shape {labels.shape}")
     X = images.astype(dtype)
     X /= 255

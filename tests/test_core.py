@@ -36,6 +36,70 @@ def test_bad_arguments_are_named(call, error, fragment):
     assert fragment in str(info.value)
 
 
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda: core.check_array(np.ones(3), None), TypeError, "name: expected the argument's name as a str"),
+    (lambda: core.check_number(1, ['lr']), TypeError, 'name: expected'),
+    (lambda: core.check_bool(True, 3), TypeError, 'name: expected'),
+    (lambda: core.check_choice('a', 3, ['a']), TypeError, 'name: expected'),
+    (lambda: core.check_array(np.ones(3), 'x', kind='complex'), ValueError, "kind: expected 'float', 'int', 'number' or None"),
+    (lambda: core.check_array(np.ones(3), 'x', kind=['float']), ValueError, 'kind: expected'),
+    (lambda: core.check_array(np.ones(3), 'x', finite='no'), TypeError, 'finite: expected True or False'),
+    (lambda: core.check_array(np.ones(3), 'x', finite=None), TypeError, 'finite: expected True or False'),
+    (lambda: core.check_array(np.ones(3), 'x', allow_tensor=1), TypeError, 'allow_tensor: expected True or False'),
+    (lambda: core.check_array(np.ones(3), 'x', ndim=-1), ValueError, 'ndim: expected dimension counts >= 0'),
+    (lambda: core.check_array(np.ones(3), 'x', ndim='1'), TypeError, 'ndim: expected an int or a collection of ints'),
+    (lambda: core.check_array(np.ones(3), 'x', ndim=(1, 2.0)), TypeError, 'ndim: expected an int'),
+    (lambda: core.check_array(np.ones(3), 'x', ndim=True), TypeError, 'ndim: expected an int'),
+    (lambda: core.check_array(np.ones(3), 'x', ndim=()), ValueError, 'ndim: expected at least one'),
+    (lambda: core.check_array(np.ones(3), 'x', ndim=range(-1, 3)), ValueError, 'ndim: expected dimension counts >= 0'),
+    (lambda: core.check_array(np.ones(3), 'x', shape=3), TypeError, 'shape: expected a tuple of sizes'),
+    (lambda: core.check_array(np.ones(3), 'x', shape=('3',)), TypeError, 'shape: expected sizes'),
+    (lambda: core.check_array(np.ones(3), 'x', dtype='nonsense'), TypeError, 'dtype: expected a NumPy dtype'),
+    (lambda: core.check_array(torch.ones(3), 'x', dtype='float32'), TypeError, 'dtype: expected a torch dtype for a tensor'),
+    (lambda: core.check_number(1, 'x', low=float('nan')), ValueError, 'low: expected a real number, got NaN'),
+    (lambda: core.check_number(1, 'x', high='2'), TypeError, 'high: expected a real number'),
+    (lambda: core.check_number(1, 'x', integer=None), TypeError, 'integer: expected True or False'),
+    (lambda: core.check_number(1, 'x', low_inclusive='no'), TypeError, 'low_inclusive: expected True or False'),
+    (lambda: core.check_number(1, 'x', allow_inf=2), TypeError, 'allow_inf: expected True or False'),
+    (lambda: core.check_choice('a', 'mode', 'abc'), TypeError, 'choices: expected a collection'),
+    (lambda: core.check_choice('a', 'mode', 3), TypeError, 'choices: expected a collection'),
+    (lambda: core.check_choice('a', 'mode', []), ValueError, 'choices: expected at least one'),
+    (lambda: core.check_choice(np.ones(2), 'mode', ['a']), ValueError, 'mode: expected one of'),
+    (lambda: core.resolve_dtype(None, default='float16'), ValueError, 'default: expected one of float32, float64'),
+    (lambda: core.torch_dtype('float32', default=None), ValueError, 'default: expected'),
+    (lambda: core.as_generator(None, name=3), TypeError, 'name: expected'),
+    (lambda: core.to_tensor('abc'), TypeError, 'x: expected numbers'),
+    (lambda: core.to_tensor(object()), TypeError, 'x: expected numbers'),
+    (lambda: core.to_tensor([[1.0], [2.0, 3.0]]), ValueError, 'x: expected an array, a tensor or nested lists of numbers'),
+    (lambda: core.to_tensor(np.arange(3), dtype='int8'), ValueError, 'dtype: expected one of float32, float64'),
+])
+def test_the_checks_check_their_own_arguments(call, error, fragment):
+    "A mistake in how a check is called is an error naming the argument, never a check that silently passes."
+    with pytest.raises(error) as info: call()
+    assert fragment in str(info.value)
+
+
+def test_checks_accept_numpy_flags_ranges_and_torch_sizes():
+    x = np.ones((2, 3))
+    assert core.check_array(x, 'x', finite=np.bool_(False), ndim=range(1, 33)) is x
+    assert core.check_array(x, 'x', ndim={1, 2}, shape=[2, None]) is x
+    assert core.check_array(torch.ones(2, 3), 'x', shape=torch.Size([2, 3]), dtype=torch.float32).shape == (2, 3)
+    assert core.check_number(2, 'n', low=1, high=float('inf'), integer=np.bool_(True)) == 2
+    assert core.check_choice('train', 'split', {'train': 1, 'test': 2}) == 'train'
+
+
+def test_explorer_checks_its_controls_and_rows():
+    widgets = pytest.importorskip('ipywidgets')
+    sliders = dict(a=widgets.IntSlider(1), b=widgets.IntSlider(2))
+    with pytest.raises(TypeError, match='controls: expected a dict'): core.explorer(print, [sliders['a']])
+    with pytest.raises(TypeError, match="controls: expected ipywidgets controls, got int 3 for 'c'"): core.explorer(print, {'c': 3})
+    with pytest.raises(TypeError, match='rows: expected rows of control names'): core.explorer(print, sliders, rows='ab')
+    with pytest.raises(ValueError, match='rows: expected every control exactly once'): core.explorer(print, sliders, rows=[['a', 'a']])
+    calls = []
+    box = core.explorer(lambda a, b: calls.append((a, b)), sliders, rows=(r for r in (['a'], ['b'])))
+    assert calls == [(1, 2)] and len(box.children) == 3
+
+
 def test_checks_pass_good_values_through():
     x = np.ones((2, 3))
     assert core.check_array(x, 'x', ndim=2, shape=(2, None)) is x

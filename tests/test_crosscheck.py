@@ -176,3 +176,61 @@ def test_checks_are_reproducible_and_leave_the_random_state_alone():
     assert default_generator().bit_generator.state == numpy_state and torch.equal(torch.get_rng_state(), torch_state)
     default_generator().normal(size=3); torch.rand(3)
     assert [r.max_abs_diff for r in run_checks(('float64',), ['TiedAutoencoder', 'Linear'])] == first
+
+
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda: cc.Comparison('x', 'out', 'float16', 0.0, 1e-10, True), ValueError, 'dtype: expected one of'),
+    (lambda: cc.Comparison('x', 'out', 'float64', float('nan'), 1e-10, True), ValueError, 'max_abs_diff: NaN only belongs to a skipped'),
+    (lambda: cc.Comparison('x', 'out', 'float64', 0.0, -1.0, True), ValueError, 'tolerance: expected a value >= 0'),
+    (lambda: cc.Comparison('x', 'out', 'float64', True, 1e-10, True), TypeError, 'max_abs_diff: expected a real number'),
+    (lambda: cc.Comparison('x', 'out', 'float64', 0.0, 1e-10, 'yes'), TypeError, 'ok: expected True or False'),
+    (lambda: cc.Comparison('', 'out', 'float64', 0.0, 1e-10, True), ValueError, 'concept: expected a non-empty str'),
+    (lambda: cc.skipped('x', 'vs sklearn', 'float64', ''), ValueError, 'reason: expected a non-empty str'),
+    (lambda: cc.relative_error(np.ones(3), np.ones((3, 1))), ValueError, 'actual, expected: expected the same shape'),
+    (lambda: cc.relative_error(['a'], np.ones(1)), TypeError, 'actual: expected numbers'),
+    (lambda: cc.compare('x', 'y', np.ones(3), 'x', 'float64'), TypeError, 'expected: expected numbers'),
+    (lambda: cc.compare('x', 'y', np.ones(3), np.ones(3), 'float64', rtol=-1.0), ValueError, 'rtol'),
+    (lambda: cc.Case(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), inputs=(np.ones((1, 2)),)), TypeError, 'numpy: expected a dlcourse.numpy Module'),
+    (lambda: cc.Case(Linear(2, 2), 'torch', inputs=(np.ones((1, 2)),)), TypeError, 'torch: expected a torch.nn.Module or function'),
+    (lambda: cc.Case(Linear(2, 2), torch.nn.Linear(2, 2), inputs=()), ValueError, 'inputs: expected at least 1 array'),
+    (lambda: cc.Case(Linear(2, 2), torch.nn.Linear(2, 2), inputs=np.ones((1, 2))), TypeError, 'inputs: expected a tuple of arrays'),
+    (lambda: cc.Case(Linear(2, 2), torch.nn.Linear(2, 2), inputs=(np.ones((1, 2)), 'x')), TypeError, r'inputs\[1\]'),
+    (lambda: cc.Run(np.ones(2), [np.ones(2), 'x']), TypeError, 'input_grads: expected a list of arrays'),
+    (lambda: cc.Run(np.ones(2), [], {'w': [1.0]}), TypeError, 'param_grads: expected a dict of name -> array'),
+    (lambda: cc.grad_output_like(np.ones(3), seed=-1), ValueError, 'seed'),
+    (lambda: cc.prepare(3, 'float64'), TypeError, 'case: expected a Case'),
+    (lambda: cc.check_case('x', cc.Case(Linear(2, 2), torch.nn.Linear(2, 2), inputs=(np.ones((1, 2)),)), gradcheck='no'), TypeError, 'gradcheck'),
+    (lambda: cc.numerical_gradient(lambda: 0.0, np.ones((3, 2)).T), ValueError, 'x: expected a writable, C-contiguous array'),
+    (lambda: cc.numerical_gradient(lambda: 0.0, np.ones(3), h=0.0), ValueError, 'h: expected a value > 0'),
+    (lambda: cc.numerical_gradient(3, np.ones(3)), TypeError, 'f: expected a function'),
+    (lambda: cc.gradient_check(Linear(2, 2), [np.ones((1, 2))], targets='x'), TypeError, 'targets: expected a tuple of arrays'),
+    (lambda: cc.Concept('x', '1b', 'check'), TypeError, 'check: expected a function'),
+    (lambda: cc.Concept('x', 1, lambda dtype, device='cpu': []), TypeError, 'lesson: expected a str'),
+    (lambda: cc.fixed_seeds(-1), ValueError, 'seed'),
+    (lambda: cc.register('Linear'), TypeError, 'concept: expected a Concept'),
+    (lambda: cc.register_cases('NeverRegistered', '1b', 3), TypeError, 'make_cases: expected a function'),
+    (lambda: cc.register_cases('NeverRegistered', '1b', lambda rng: [], gradcheck='yes'), TypeError, 'gradcheck'),
+    (lambda: cc.lesson_key(3), TypeError, 'lesson: expected a str'),
+    (lambda: cc.run_checks('float64', ['Linear']), TypeError, 'dtypes: expected a list of dtype names'),
+    (lambda: cc.run_checks(['float16'], ['Linear']), ValueError, 'dtypes: expected one of'),
+    (lambda: cc.run_checks(['float64'], 'Linear'), TypeError, 'names: expected a list of concept names'),
+    (lambda: cc.run_checks(['float64'], ['Linear'], device='bogus'), ValueError, 'device'),
+    (lambda: cc.run_checks(['float64'], ['Linear'], progress=3), TypeError, 'progress: expected a function'),
+    (lambda: cc.concept_of('Linear(a)'), TypeError, 'result: expected a Comparison'),
+    (lambda: cc.summarize('table'), TypeError, 'results: expected a list of Comparison'),
+    (lambda: cc.format_table([3]), TypeError, 'results: expected Comparison items'),
+    (lambda: cc.format_table([], full='yes'), TypeError, 'full: expected True or False'),
+])
+def test_the_harness_checks_its_arguments(call, error, fragment):
+    with pytest.raises(error, match=fragment): call()
+    assert 'NeverRegistered' not in {c.name for c in cc.concepts()}     # a rejected registration leaves no trace
+
+
+def test_fixed_seeds_still_seeds_and_restores():
+    from dlcourse.core import default_generator
+    before = default_generator().bit_generator.state
+    with cc.fixed_seeds(3):
+        a = default_generator().normal(), torch.rand(1).item()
+    with cc.fixed_seeds(3):
+        b = default_generator().normal(), torch.rand(1).item()
+    assert a == b and default_generator().bit_generator.state == before

@@ -342,8 +342,12 @@ def test_array_dataset_bad_input():
         ArrayDataset([1, 2, 3])
     with pytest.raises(ValueError, match=r'arrays\[0\]'):
         ArrayDataset(np.array(3.0))
-    with pytest.raises(ValueError, match=r'arrays\[1\]: contains NaN'):
-        ArrayDataset(np.zeros(2), np.array([1.0, np.nan]))
+
+
+def test_array_dataset_holds_missing_values_like_tensor_dataset():
+    "A dataset is a container: NaN passes through it (the training loop stops on the NaN loss it causes)."
+    ds = ArrayDataset(np.zeros(2), np.array([1.0, np.nan]))
+    assert np.isnan(ds[1][1]) and len(torch.utils.data.TensorDataset(torch.tensor([1.0, float('nan')]))) == len(ds)
 
 
 @pytest.mark.parametrize('n', [0, 1, 10, 64, 65, 130])
@@ -630,3 +634,112 @@ def test_standardize_wraps_a_loader_and_checks_its_arguments():
     with pytest.raises(TypeError, match='dl'): Standardize(3, scaler)
     with pytest.raises(TypeError, match='scaler'): Standardize([], 'scaler')
     with pytest.raises(ValueError, match='not fitted'): Standardize([], StandardScaler())
+
+
+# ---------------------------------------------------------------- what the containers and helpers check
+
+def test_digits_container_checks_its_fields():
+    from dlcourse.data import Digits
+    d = load_digits()
+    with pytest.raises(ValueError, match='X, y: expected the same number of samples, got 1797 and 1796'):
+        Digits(d.X, d.y[:-1], d.images, d.classes)
+    with pytest.raises(ValueError, match='images: expected the 1797 rows of X as square images'):
+        Digits(d.X, d.y, d.images[:, :4], d.classes)
+    with pytest.raises(ValueError, match='classes: expected a name for every label up to 9, got 2 names'):
+        Digits(d.X, d.y, d.images, ('0', '1'))
+    with pytest.raises(TypeError, match='classes: expected a sequence of class names'):
+        Digits(d.X, d.y, d.images, '0123456789')
+
+
+def test_digits_splits_container_checks_its_fields():
+    from dlcourse.data import DigitsSplits, digits_splits
+    s = digits_splits()
+    parts = [s.X_train, s.y_train, s.X_valid, s.y_valid, s.X_test, s.y_test, s.scaler, True]
+    assert DigitsSplits(*parts).standardized
+    for i, value, error, fragment in [(1, s.y_valid, ValueError, 'X_train, y_train: expected the same number of samples'),
+                                      (2, s.X_valid[:, :5], ValueError, r'X_valid: expected shape \(\*, 64\)'),
+                                      (5, s.y_test.astype(float), TypeError, 'y_test: expected an integer dtype'),
+                                      (6, StandardScaler(), ValueError, 'scaler: this StandardScaler is not fitted yet'),
+                                      (6, StandardScaler().fit(s.X_train[:, :3]), ValueError, 'scaler: fitted on 3 features'),
+                                      (6, MinMaxScaler(), TypeError, 'scaler: expected a StandardScaler'),
+                                      (7, 'yes', TypeError, 'standardized: expected True or False')]:
+        bad = list(parts)
+        bad[i] = value
+        with pytest.raises(error, match=fragment): DigitsSplits(*bad)
+
+
+def test_digits_splits_names_the_fraction_that_keeps_nothing():
+    from dlcourse.data import digits_splits
+    with pytest.raises(ValueError, match='fraction: 1e-09 of the 1257 training images keeps none; it must be more than 0.0004'):
+        digits_splits(fraction=1e-9)
+    assert len(digits_splits(fraction=0.5 / 1257 + 1e-9).y_train) == 1       # the smallest fraction that keeps one
+    for name in ('split_seed', 'subset_seed'):
+        with pytest.raises(TypeError, match=name): digits_splits(**{name: None})
+        with pytest.raises(ValueError, match=name): digits_splits(**{name: -1})
+
+
+@pytest.mark.parametrize('kwargs, exc, msg', [
+    (dict(classes=('a', 'b')), ValueError, 'classes: expected a name for every label up to'),
+    (dict(classes='0123456789'), TypeError, 'classes: expected a sequence'),
+    (dict(classes=3), TypeError, 'classes'),
+    (dict(figsize=(0, 2)), ValueError, 'figsize'),
+    (dict(figsize=(2,)), TypeError, 'figsize: expected a .width, height. pair'),
+    (dict(figsize='big'), TypeError, 'figsize'),
+    (dict(figsize=(2, float('nan'))), ValueError, 'figsize'),
+])
+def test_show_digits_checks_classes_and_figsize(kwargs, exc, msg):
+    d = load_digits()
+    with pytest.raises(exc, match=msg): show_digits(d.images[:4], d.y[:4], **kwargs)
+
+
+def test_show_digits_fits_the_page_column():
+    import matplotlib.pyplot as plt
+    fig = show_digits(load_digits().images, n=40, ncols=10)
+    assert fig.get_size_inches()[0] <= 8.5
+    plt.close('all')
+
+
+def test_tensor_batch_dataset_checks_its_tensors():
+    from dlcourse.data import TensorBatchDataset
+    ds = TensorBatchDataset(torch.arange(6.0).reshape(3, 2), torch.arange(3))
+    xb, yb = ds.__getitems__([2, 0])
+    assert yb.tolist() == [2, 0] and xb.shape == (2, 2) and len(ds) == 3
+    with pytest.raises(TypeError, match='tensors: expected at least one'): TensorBatchDataset()
+    with pytest.raises(TypeError, match=r'tensors\[0\]: expected a torch tensor'): TensorBatchDataset(np.zeros(3))
+    with pytest.raises(ValueError, match=r'tensors\[1\]: expected 3 samples'): TensorBatchDataset(torch.zeros(3), torch.zeros(2))
+    with pytest.raises(ValueError, match=r'tensors\[0\]'): TensorBatchDataset(torch.tensor(1.0))
+
+
+def test_standardize_rejects_a_string_and_names_an_unfitted_scaler():
+    from dlcourse.data import Standardize
+    with pytest.raises(TypeError, match='dl: expected an iterable'): Standardize('batches', StandardScaler().fit(np.ones((2, 2))))
+    with pytest.raises(ValueError, match='scaler: this StandardScaler is not fitted yet'): Standardize([], StandardScaler())
+
+
+# ---------------------------------------------------------------- randomness covers its whole range
+
+def test_shuffled_loader_puts_every_sample_in_every_position():
+    "An off-by-one in the permutation (one sample never first, or never last) cannot pass."
+    loader = DataLoader(ArrayDataset(np.arange(5)), batch_size=5, shuffle=True, generator=0)
+    orders = np.array([next(iter(loader))[0] for _ in range(300)])
+    for position in range(5): assert set(orders[:, position]) == set(range(5))
+    assert len({tuple(o) for o in orders}) > 100                               # 120 orders exist: most are drawn
+
+
+@pytest.mark.parametrize('stratify', [True, False])
+def test_every_sample_can_land_in_every_split(stratify):
+    y = np.repeat(np.arange(3), 8)
+    where = np.zeros((3, len(y)), dtype=bool)
+    for seed in range(60):
+        for part, idx in enumerate(split_indices(y, val_size=0.25, test_size=0.25, stratify=stratify, seed=seed)): where[part, idx] = True
+    assert where.all()
+
+
+@pytest.mark.parametrize('test_size', [0.1, 0.15])
+def test_stratified_counts_match_sklearn(test_size):
+    "Both give every class its share of the test split by largest remainders (when they agree on the split's size)."
+    from sklearn.model_selection import StratifiedShuffleSplit
+    y = load_digits().y
+    _, sk_test = next(StratifiedShuffleSplit(1, test_size=test_size, random_state=0).split(np.zeros(len(y)), y))
+    _, _, test = split_indices(y, val_size=0, test_size=test_size)
+    np.testing.assert_array_equal(np.bincount(y[test]), np.bincount(y[sk_test]))

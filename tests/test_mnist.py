@@ -89,6 +89,9 @@ def _good_bytes():
     (_good_bytes() + b'\x00', 'followed by extra bytes'),
     (gzip.compress(_good_bytes(), mtime=0)[:-6], 'cannot be decompressed'),
     (gzip.compress(_good_bytes()[:-4], mtime=0), 'truncated'),
+    (bytes([0, 0, 8, 0, 7]), 'declares 0 dimensions'),
+    (bytes([0, 0, 8, 200]) + struct.pack('>200I', *[1] * 200) + b'\x00', 'declares 200 dimensions, more than NumPy supports'),
+    (bytes([0, 0, 8, 3]) + struct.pack('>3I', *[2**32 - 1] * 3) + b'\x00', 'truncated: the header promises'),
 ])
 def test_read_idx_corrupt(tmp_path, data, msg):
     (tmp_path / 'bad').write_bytes(data)
@@ -272,9 +275,9 @@ def test_load_download_failure_and_bad_checksum(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('bad, msg', [
-    ('images-int8', 'should hold uint8 images'),
-    ('images-2d', 'should hold uint8 images'),
-    ('labels-short', 'should hold 4 uint8 labels'),
+    ('images-int8', "root: .* should hold MNIST's uint8 images"),
+    ('images-2d', "should hold MNIST's uint8 images"),
+    ('labels-short', 'should hold 4 uint8 MNIST labels'),
     ('labels-big', 'labels in 0..9'),
 ])
 def test_load_rejects_wrong_contents(tmp_path, bad, msg):
@@ -312,3 +315,11 @@ def test_published_checksums_and_classes():
     assert DATASETS['mnist']['md5']['train-images-idx3-ubyte.gz'] == 'f68b3c2dcbeaaa9fbdd348bbdeb94873'
     assert DATASETS['fashion_mnist']['md5']['t10k-labels-idx1-ubyte.gz'] == 'bb300cfdad3c16e7a12a480ee83cd310'
     assert len(MNIST_CLASSES) == len(FASHION_MNIST_CLASSES) == 10
+
+
+def test_a_damaged_file_under_root_is_blamed_on_root(tmp_path):
+    "load_mnist has no path_or_fileobj argument: a damaged file it finds is reported against `root`, where it lives."
+    write_idx(tmp_path / 'mnist' / MNIST_FILES['train'][1], np.arange(4, dtype=np.uint8))
+    (tmp_path / 'mnist' / MNIST_FILES['train'][0]).write_bytes(b'<html>not found</html>')
+    with pytest.raises(ValueError, match=r'^root: .*train-images-idx3-ubyte.gz is not an IDX file'):
+        load_mnist(root=tmp_path, download=False)
