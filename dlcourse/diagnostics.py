@@ -21,6 +21,36 @@ from .numpy.nn import Module
 __all__ = ['GradientClipping', 'activation_summary', 'layer_grad_norms', 'default_layers', 'ActivationStats',
            'plot_activation_stats', 'plot_color_dim', 'plot_grad_norms']
 
+# %% ../nbs/85c_diagnostics.ipynb #882567e1
+def check_title(title: Any, name: str = 'title') -> str:
+    "Check that `title` is a string (a figure's or panel's title, '' for none); return it."
+    if not isinstance(title, str): raise TypeError(f"{name}: expected a string, got {describe(title)}")
+    return title
+
+def check_axes(axes: Any, n: int, name: str = 'axes') -> list:
+    "Check that `axes` holds `n` matplotlib Axes (a list, tuple or array of them, or one Axes when `n` is 1); return them as a list."
+    from matplotlib.axes import Axes
+    if n == 1 and isinstance(axes, Axes): return [axes]
+    items = list(np.ravel(np.array(axes, dtype=object))) if isinstance(axes, (list, tuple, np.ndarray)) else []
+    if len(items) != n or not all(isinstance(a, Axes) for a in items):
+        raise TypeError(f"{name}: expected {n} matplotlib Axes, got {describe(axes)}")
+    return items
+
+def check_sequence(values: Any, name: str, check: Callable[[Any, str], Any]) -> tuple:
+    "Check that `values` is a non-empty list or tuple whose every item passes `check(item, name)`; return it as a tuple."
+    if not isinstance(values, (list, tuple)): raise TypeError(f"{name}: expected a list or tuple, got {describe(values)}")
+    if not values: raise ValueError(f"{name}: expected at least one value, got an empty {type(values).__name__}")
+    for value in values: check(value, name)
+    return tuple(values)
+
+def check_range(value: Any, name: str) -> tuple[float, float]:
+    "Check that `value` is a pair (low, high) of finite numbers with low < high; return it as floats."
+    if not isinstance(value, (tuple, list)): raise TypeError(f"{name}: expected a pair (low, high), got {describe(value)}")
+    if len(value) != 2: raise ValueError(f"{name}: expected a pair (low, high), got {value!r}")
+    low, high = (float(check_number(v, name)) for v in value)
+    if not low < high: raise ValueError(f"{name}: expected low < high, got {value!r}")
+    return low, high
+
 # %% ../nbs/85c_diagnostics.ipynb #24394579
 def check_model(model: Any) -> Any:
     "Check that `model` is a module of either backend (it has `named_parameters` and `named_modules`); return it."
@@ -97,19 +127,11 @@ def _torch_summary(a: Any, bins: int, low: float, high: float) -> tuple[float, f
 def activation_summary(a: Any, bins: int = 40, hist_range: tuple[float, float] = (-3.0, 3.0)) -> tuple[float, float, np.ndarray]:
     "Mean, standard deviation (population) and histogram over `hist_range` (outside values in the end bins) of all of `a`."
     check_number(bins, 'bins', low=1, integer=True)
-    low, high = _check_range(hist_range)
+    low, high = check_range(hist_range, 'hist_range')
     if is_tensor(a): return _torch_summary(a, bins, low, high)
     if not isinstance(a, np.ndarray) or not np.issubdtype(a.dtype, np.floating):
         raise TypeError(f"a: expected a floating NumPy array or tensor, got {describe(a)}")
     return _numpy_summary(a, bins, low, high)
-
-def _check_range(hist_range: Any) -> tuple[float, float]:
-    "Check that `hist_range` is a pair (low, high) of finite numbers with low < high."
-    if not isinstance(hist_range, (tuple, list)) or len(hist_range) != 2:
-        raise ValueError(f"hist_range: expected a pair (low, high), got {hist_range!r}")
-    low, high = (check_number(v, 'hist_range') for v in hist_range)
-    if not low < high: raise ValueError(f"hist_range: expected low < high, got {hist_range!r}")
-    return float(low), float(high)
 
 def layer_grad_norms(model: Any) -> dict[str, float]:
     "The norm of the gradients of each module's own parameters, keyed by module name (parameters without gradient skipped)."
@@ -137,7 +159,7 @@ class ActivationStats(Callback):
         self.modules = None if modules is None else list(modules)
         self.every = check_number(every, 'every', low=1, integer=True)
         self.bins = check_number(bins, 'bins', low=1, integer=True)
-        self.hist_range, self.grads = _check_range(hist_range), check_bool(grads, 'grads')
+        self.hist_range, self.grads = check_range(hist_range, 'hist_range'), check_bool(grads, 'grads')
         self.layers, self.grad_layers, self._records, self._current, self._handles = [], [], [], None, []
 
     def before_fit(self, learn) -> None:
@@ -212,28 +234,6 @@ class ActivationStats(Callback):
     def bin_edges(self) -> np.ndarray:
         "The `bins + 1` edges of the histogram bins."
         return np.linspace(*self.hist_range, self.bins + 1)
-
-# %% ../nbs/85c_diagnostics.ipynb #882567e1
-def check_title(title: Any, name: str = 'title') -> str:
-    "Check that `title` is a string (a figure's or panel's title, '' for none); return it."
-    if not isinstance(title, str): raise TypeError(f"{name}: expected a string, got {describe(title)}")
-    return title
-
-def check_axes(axes: Any, n: int, name: str = 'axes') -> list:
-    "Check that `axes` holds `n` matplotlib Axes (a list, tuple or array of them, or one Axes when `n` is 1); return them as a list."
-    from matplotlib.axes import Axes
-    if n == 1 and isinstance(axes, Axes): return [axes]
-    items = list(np.ravel(np.array(axes, dtype=object))) if isinstance(axes, (list, tuple, np.ndarray)) else []
-    if len(items) != n or not all(isinstance(a, Axes) for a in items):
-        raise TypeError(f"{name}: expected {n} matplotlib Axes, got {describe(axes)}")
-    return items
-
-def check_sequence(values: Any, name: str, check: Callable[[Any, str], Any]) -> tuple:
-    "Check that `values` is a non-empty list or tuple whose every item passes `check(item, name)`; return it as a tuple."
-    if not isinstance(values, (list, tuple)): raise TypeError(f"{name}: expected a list or tuple, got {describe(values)}")
-    if not values: raise ValueError(f"{name}: expected at least one value, got an empty {type(values).__name__}")
-    for value in values: check(value, name)
-    return tuple(values)
 
 # %% ../nbs/85c_diagnostics.ipynb #3ff7df35
 def _layer_colors(n: int) -> np.ndarray:
