@@ -391,7 +391,7 @@ def test_plots_draw():
     assert len(fig2.axes) == 1
     axes = enorm.plot_layer_stats(lr=1.0, inits=('he',))
     assert len(axes) == 2
-    with pytest.raises(ValueError, match='lrs, inits'): enorm.plot_norm_grid(lrs=())
+    with pytest.raises(ValueError, match='lrs: expected at least one value'): enorm.plot_norm_grid(lrs=())
     plt.close('all')
 
 
@@ -481,3 +481,25 @@ def test_cross_check_helpers_check_their_arguments(call, error, match):
 def test_normalization_training_rows_belong_to_their_concept():
     results = tnorm.check_norm_training('float64', steps=2)
     assert {r.concept.split('(', 1)[0] for r in results} == {'Normalization training'}
+
+
+@pytest.mark.parametrize('call, error, match', [
+    (lambda: enorm.norm_run(True, 0.1, init=['he']), ValueError, 'init: expected one of'),
+    (lambda: enorm.norm_run(True, 0.1, depth=0), ValueError, 'depth'),
+    (lambda: enorm.layer_stats(dnp_norm.norm_mlp(depth=2, in_features=3), np.ones((4, 2), np.float32)), ValueError, 'input'),
+    (lambda: enorm.smooth('x'), TypeError, 'values: expected a sequence of numbers'),
+    (lambda: enorm.smooth(np.ones((2, 2))), ValueError, 'values: expected a 1-D sequence'),
+    (lambda: enorm.plot_layer_stats(inits='he'), TypeError, 'inits: expected a list or tuple'),
+    (lambda: enorm.plot_layer_stats(axes=object()), TypeError, 'axes: expected 2 matplotlib Axes'),
+    (lambda: enorm.plot_norm_grid(lrs=(-0.1,)), ValueError, 'lrs'),
+    (lambda: enorm.NormRun(True, 'he', 0.1, np.ones(3), None, float('nan'), np.ones((2, 2)), np.ones((2, 2))), ValueError, 'valid_accuracy'),
+    (lambda: enorm.NormRun(True, 'he', 0.1, np.ones(3), None, 0.5, np.ones((2, 2)), np.ones((3, 2))), ValueError, 'stats_after'),
+    (lambda: enorm.NormRun('yes', 'he', 0.1, np.ones(3), None, 0.5, np.ones((2, 2)), np.ones((2, 2))), TypeError, 'batch_norm'),
+])
+def test_exploration_functions_check_their_arguments(call, error, match):
+    with pytest.raises(error, match=match): call()
+
+
+def test_a_diverged_run_may_have_no_accuracy():
+    run = enorm.NormRun(False, 'he', 1.0, np.ones(3), 4, float('nan'), np.ones((2, 2)), np.full((2, 2), np.nan))
+    assert np.isnan(run.final_loss)
