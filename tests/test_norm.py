@@ -446,7 +446,7 @@ def test_standardize_checks_its_arguments():
     with pytest.raises(ValueError, match='axes: expected distinct axes'): dnp_norm.standardize(x, (0, -2), 1e-5)
     with pytest.raises(ValueError, match='eps'): dnp_norm.standardize(x, (0,), -1.0)
     x_hat, _, _, inv_std = dnp_norm.standardize(x, (0,), 1e-5)
-    with pytest.raises(ValueError, match='grad_x_hat: expected shape'): dnp_norm.standardize_backward(x[:2], x_hat, inv_std, (0,))
+    with pytest.raises(ValueError, match='grad_x_hat, x_hat: expected the same shape'): dnp_norm.standardize_backward(x[:2], x_hat, inv_std, (0,))
     with pytest.raises(ValueError, match=r'inv_std: expected shape \(1, 3\)'): dnp_norm.standardize_backward(x, x_hat, inv_std.T, (0,))
 
 
@@ -493,7 +493,7 @@ def test_normalization_training_rows_belong_to_their_concept():
     (lambda: enorm.plot_layer_stats(axes=object()), TypeError, 'axes: expected 2 matplotlib Axes'),
     (lambda: enorm.plot_norm_grid(lrs=(-0.1,)), ValueError, 'lrs'),
     (lambda: enorm.NormRun(True, 'he', 0.1, np.ones(3), None, float('nan'), np.ones((2, 2)), np.ones((2, 2))), ValueError, 'valid_accuracy'),
-    (lambda: enorm.NormRun(True, 'he', 0.1, np.ones(3), None, 0.5, np.ones((2, 2)), np.ones((3, 2))), ValueError, 'stats_after'),
+    (lambda: enorm.NormRun(True, 'he', 0.1, np.ones(3), None, 0.5, np.ones((2, 2)), np.ones((3, 2))), ValueError, 'stats_before, stats_after'),
     (lambda: enorm.NormRun('yes', 'he', 0.1, np.ones(3), None, 0.5, np.ones((2, 2)), np.ones((2, 2))), TypeError, 'batch_norm'),
 ])
 def test_exploration_functions_check_their_arguments(call, error, match):

@@ -56,7 +56,9 @@ class NormRun:
         if self.diverged_at is None or not math.isnan(self.valid_accuracy):
             check_number(self.valid_accuracy, 'valid_accuracy', low=0, high=1)
         check_array(self.stats_before, 'stats_before', shape=(None, 2), finite=False, allow_tensor=False)
-        check_array(self.stats_after, 'stats_after', shape=self.stats_before.shape, finite=False, allow_tensor=False)
+        check_array(self.stats_after, 'stats_after', ndim=2, finite=False, allow_tensor=False)
+        if self.stats_after.shape != self.stats_before.shape:
+            raise ValueError(f"stats_before, stats_after: expected the same shape, got {self.stats_before.shape} and {self.stats_after.shape}")
 
     @property
     def final_loss(self) -> float:

@@ -43,8 +43,11 @@ def standardize(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.nd
 def standardize_backward(grad_x_hat: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     "Gradient wrt the input of `standardize`, given the gradient wrt `x_hat`: s/n (n g - Σg - x̂ Σ g x̂) over `axes`."
     axes = _check_axes(axes, _check_float_array(x_hat, 'x_hat').ndim)
-    _check_float_array(grad_x_hat, 'grad_x_hat', x_hat.shape)
-    _check_float_array(inv_std, 'inv_std', tuple(1 if i in {a % x_hat.ndim for a in axes} else s for i, s in enumerate(x_hat.shape)))
+    if _check_float_array(grad_x_hat, 'grad_x_hat').shape != x_hat.shape:
+        raise ValueError(f"grad_x_hat, x_hat: expected the same shape, got {grad_x_hat.shape} and {x_hat.shape}")
+    reduced = tuple(1 if i in {a % x_hat.ndim for a in axes} else s for i, s in enumerate(x_hat.shape))
+    if _check_float_array(inv_std, 'inv_std').shape != reduced:
+        raise ValueError(f"inv_std: expected shape {reduced} (x_hat's shape reduced over axes {axes}), got {inv_std.shape}")
     n = math.prod(x_hat.shape[a] for a in axes)
     sum_g = grad_x_hat.sum(axis=axes, keepdims=True)
     sum_gx = (grad_x_hat * x_hat).sum(axis=axes, keepdims=True)
