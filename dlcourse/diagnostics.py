@@ -8,28 +8,70 @@ from __future__ import annotations
 import math
 from functools import partial
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .core import check_bool, check_number, describe, is_tensor
-from .learner import Callback
+from .learner import Callback, Learner
 from .numpy.clip import check_norm_type
 from .numpy.nn import Module
 
 # %% auto #0
-__all__ = ['clip_functions', 'GradientClipping', 'activation_summary', 'layer_grad_norms', 'default_layers', 'ActivationStats',
+__all__ = ['GradientClipping', 'activation_summary', 'layer_grad_norms', 'default_layers', 'ActivationStats',
            'plot_activation_stats', 'plot_color_dim', 'plot_grad_norms']
 
+# %% ../nbs/85c_diagnostics.ipynb #882567e1
+def check_title(title: Any, name: str = 'title') -> str:
+    "Check that `title` is a string (a figure's or panel's title, '' for none); return it."
+    if not isinstance(title, str): raise TypeError(f"{name}: expected a string, got {describe(title)}")
+    return title
+
+def check_axes(axes: Any, n: int, name: str = 'axes') -> list:
+    "Check that `axes` holds `n` matplotlib Axes (a list, tuple or array of them, or one Axes when `n` is 1); return them as a list."
+    from matplotlib.axes import Axes
+    if n == 1 and isinstance(axes, Axes): return [axes]
+    items = list(np.ravel(np.array(axes, dtype=object))) if isinstance(axes, (list, tuple, np.ndarray)) else []
+    if len(items) != n or not all(isinstance(a, Axes) for a in items):
+        raise TypeError(f"{name}: expected {n} matplotlib Axes, got {describe(axes)}")
+    return items
+
+def check_sequence(values: Any, name: str, check: Callable[[Any, str], Any]) -> tuple:
+    "Check that `values` is a non-empty list or tuple whose every item passes `check(item, name)`; return it as a tuple."
+    if not isinstance(values, (list, tuple)): raise TypeError(f"{name}: expected a list or tuple, got {describe(values)}")
+    if not values: raise ValueError(f"{name}: expected at least one value, got an empty {type(values).__name__}")
+    for value in values: check(value, name)
+    return tuple(values)
+
+def check_range(value: Any, name: str) -> tuple[float, float]:
+    "Check that `value` is a pair (low, high) of finite numbers with low < high; return it as floats."
+    if not isinstance(value, (tuple, list)): raise TypeError(f"{name}: expected a pair (low, high), got {describe(value)}")
+    if len(value) != 2: raise ValueError(f"{name}: expected a pair (low, high), got {value!r}")
+    low, high = (float(check_number(v, name)) for v in value)
+    if not low < high: raise ValueError(f"{name}: expected low < high, got {value!r}")
+    return low, high
+
 # %% ../nbs/85c_diagnostics.ipynb #24394579
+def check_model(model: Any) -> Any:
+    "Check that `model` is a module of either backend (it has `named_parameters` and `named_modules`); return it."
+    if not all(callable(getattr(model, m, None)) for m in ('named_parameters', 'named_modules')):
+        raise TypeError(f"model: expected a dlcourse.numpy Module or a torch.nn.Module, got {describe(model)}")
+    return model
+
+def check_learner(learn: Any) -> Learner:
+    "Check that a callback's event was handed the `Learner` that runs it; return it."
+    if not isinstance(learn, Learner): raise TypeError(f"learn: expected the Learner running the callback, got {describe(learn)}")
+    return learn
+
 def clip_functions(model: Any) -> ModuleType:
     "The clipping module for `model`'s backend: `dlcourse.numpy.clip` for a NumPy Module, else `dlcourse.torch.clip`."
-    if isinstance(model, Module):
+    if isinstance(check_model(model), Module):
         from dlcourse.numpy import clip
     else:
         from dlcourse.torch import clip
     return clip
 
+# %% ../nbs/85c_diagnostics.ipynb #319dfcb4
 class GradientClipping(Callback):
     "Clip the gradients after the backward pass and before the update: by total norm (`max_norm`) or by value (`clip_value`)."
     order = 10   # after callbacks that read the raw gradients, such as ActivationStats
@@ -41,9 +83,10 @@ class GradientClipping(Callback):
         self.clip_value = None if clip_value is None else check_number(clip_value, 'clip_value', low=0, allow_inf=True)
         self.norm_type, self._norms = check_norm_type(norm_type), []
 
-    def before_fit(self, learn) -> None: self._clip = clip_functions(learn.model)
+    def before_fit(self, learn) -> None: self._clip = clip_functions(check_learner(learn).model)
 
     def before_step(self, learn) -> None:
+        check_learner(learn)
         if self.max_norm is None: self._clip.clip_grad_value_(learn.model.parameters(), self.clip_value)
         else: self._norms.append(self._clip.clip_grad_norm_(learn.model.parameters(), self.max_norm, self.norm_type))
 
@@ -84,24 +127,16 @@ def _torch_summary(a: Any, bins: int, low: float, high: float) -> tuple[float, f
 def activation_summary(a: Any, bins: int = 40, hist_range: tuple[float, float] = (-3.0, 3.0)) -> tuple[float, float, np.ndarray]:
     "Mean, standard deviation (population) and histogram over `hist_range` (outside values in the end bins) of all of `a`."
     check_number(bins, 'bins', low=1, integer=True)
-    low, high = _check_range(hist_range)
+    low, high = check_range(hist_range, 'hist_range')
     if is_tensor(a): return _torch_summary(a, bins, low, high)
     if not isinstance(a, np.ndarray) or not np.issubdtype(a.dtype, np.floating):
         raise TypeError(f"a: expected a floating NumPy array or tensor, got {describe(a)}")
     return _numpy_summary(a, bins, low, high)
 
-def _check_range(hist_range: Any) -> tuple[float, float]:
-    "Check that `hist_range` is a pair (low, high) of finite numbers with low < high."
-    if not isinstance(hist_range, (tuple, list)) or len(hist_range) != 2:
-        raise ValueError(f"hist_range: expected a pair (low, high), got {hist_range!r}")
-    low, high = (check_number(v, 'hist_range') for v in hist_range)
-    if not low < high: raise ValueError(f"hist_range: expected low < high, got {hist_range!r}")
-    return float(low), float(high)
-
 def layer_grad_norms(model: Any) -> dict[str, float]:
     "The norm of the gradients of each module's own parameters, keyed by module name (parameters without gradient skipped)."
     groups: dict[str, list] = {}
-    for name, p in model.named_parameters():
+    for name, p in check_model(model).named_parameters():
         if p.grad is not None: groups.setdefault(name.rpartition('.')[0], []).append(p.grad)
     get_total_norm = clip_functions(model).get_total_norm
     return {name: float(get_total_norm(grads)) for name, grads in groups.items()}
@@ -109,7 +144,7 @@ def layer_grad_norms(model: Any) -> dict[str, float]:
 # %% ../nbs/85c_diagnostics.ipynb #9ba9dcd2
 def default_layers(model: Any) -> list[str]:
     "Names of the leaf modules without parameters (the activations), or of all leaf modules if there are none."
-    leaves = [(name, m) for name, m in model.named_modules() if name and next(iter(m.children()), None) is None]
+    leaves = [(name, m) for name, m in check_model(model).named_modules() if name and next(iter(m.children()), None) is None]
     plain = [name for name, m in leaves if next(iter(m.parameters()), None) is None]
     return plain or [name for name, _ in leaves]
 
@@ -119,16 +154,16 @@ class ActivationStats(Callback):
 
     def __init__(self, modules: Sequence[str] | None = None, every: int = 1, bins: int = 40,
                  hist_range: tuple[float, float] = (-3.0, 3.0), grads: bool = True):
-        if modules is not None and (isinstance(modules, str) or not all(isinstance(m, str) for m in modules)):
+        if modules is not None and (not isinstance(modules, (list, tuple)) or not all(isinstance(m, str) for m in modules)):
             raise TypeError(f"modules: expected a list of module names (as in model.named_modules()), got {modules!r}")
         self.modules = None if modules is None else list(modules)
         self.every = check_number(every, 'every', low=1, integer=True)
         self.bins = check_number(bins, 'bins', low=1, integer=True)
-        self.hist_range, self.grads = _check_range(hist_range), check_bool(grads, 'grads')
+        self.hist_range, self.grads = check_range(hist_range, 'hist_range'), check_bool(grads, 'grads')
         self.layers, self.grad_layers, self._records, self._current, self._handles = [], [], [], None, []
 
     def before_fit(self, learn) -> None:
-        named = dict(learn.model.named_modules())
+        named = dict(check_learner(learn).model.named_modules())
         layers = self.modules if self.modules is not None else default_layers(learn.model)
         unknown = [name for name in layers if name not in named or name == '']
         if unknown: raise ValueError(f"modules: no module named {unknown} in the model; it has {[n for n in named if n]}")
@@ -143,15 +178,18 @@ class ActivationStats(Callback):
         if self._current is not None: self._current['stats'][index] = activation_summary(output, self.bins, self.hist_range)
 
     def before_batch(self, learn) -> None:
+        check_learner(learn)
         self._current = {'step': learn.step, 'stats': [None] * len(self.layers)} if learn.step % self.every == 0 else None
 
     def before_step(self, learn) -> None:
+        check_learner(learn)
         if self._current is None: return
         if self.grads: self._current['grads'] = layer_grad_norms(learn.model)
         self._records.append(self._current)
         self._current = None
 
     def after_fit(self, learn) -> None:
+        check_learner(learn)
         for handle in reversed(self._handles): handle.remove()
         self._handles, self._current = [], None
 
@@ -213,7 +251,8 @@ def plot_activation_stats(stats: ActivationStats, axes: Any = None, title: str =
     "Mean (left) and standard deviation (right, log scale) of every observed layer's output over the steps; returns the axes."
     import matplotlib.pyplot as plt
     means, stds = _check_stats(stats).means, stats.stds
-    if axes is None: axes = plt.subplots(1, 2, figsize=(11, 3.4))[1]
+    check_title(title)
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 2)
     for i, (name, color) in enumerate(zip(stats.layers, _layer_colors(len(stats.layers)))):
         axes[0].plot(stats.steps, means[:, i], color=color, label=f"layer {name}")
         axes[1].semilogy(stats.steps, stds[:, i], color=color)
@@ -226,15 +265,17 @@ def plot_color_dim(stats: ActivationStats, ncols: int = 4, title: str = ''):
     "One image per observed layer: its histogram (vertical) at each recorded step (horizontal), colour log(1 + ‰ of values); returns the figure."
     import matplotlib.pyplot as plt
     hists, n = _check_stats(stats).hists, len(stats.layers)
+    check_title(title)
     per_mille = 1000 * hists / np.maximum(hists.sum(axis=2, keepdims=True), 1)
     ncols = min(check_number(ncols, 'ncols', low=1, integer=True), n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.9 * ncols, 2.3 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 1.9 * nrows), squeeze=False)
     box = (stats.steps[0], stats.steps[-1] + 1, *stats.hist_range)
     for i, ax in enumerate(axes.flat):
         if i >= n: ax.axis('off'); continue
         ax.imshow(np.log1p(per_mille[:, i].T), origin='lower', aspect='auto', extent=box, cmap='viridis', interpolation='nearest')
         ax.set_title(f"layer {stats.layers[i]}", fontsize=9)
+        ax.tick_params(labelsize=8)
         if i % ncols == 0: ax.set_ylabel('activation')
         if i >= n - ncols: ax.set_xlabel('step')
     if title: fig.suptitle(title)
@@ -245,7 +286,8 @@ def plot_grad_norms(stats: ActivationStats, ax: Any = None, title: str = ''):
     "The gradient norm of every layer with parameters over the steps (log scale); returns the axes."
     import matplotlib.pyplot as plt
     norms = _check_stats(stats).grad_norms
-    if ax is None: ax = plt.subplots(figsize=(6, 3.4))[1]
+    check_title(title)
+    ax = check_axes(plt.subplots(figsize=(6, 3.4))[1] if ax is None else ax, 1, 'ax')[0]
     for i, (name, color) in enumerate(zip(stats.grad_layers, _layer_colors(len(stats.grad_layers)))):
         ax.semilogy(stats.steps, norms[:, i], color=color, label=f"layer {name}")
     ax.set(xlabel='step', ylabel='gradient norm', title=title or 'gradient norm per layer')

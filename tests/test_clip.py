@@ -257,8 +257,8 @@ def test_bad_input(backend):
         (lambda: fn.clip_grad_value_(params, 1.0, foreach=0), TypeError, 'foreach: expected True or False'),
         (lambda: fn.clip_grads_with_norm_(params, 1.0, 'big'), TypeError, 'total_norm: expected a floating-point number'),
         (lambda: fn.clip_grads_with_norm_(params, -1.0, 1.0), ValueError, 'max_norm: expected a value >= 0'),
-        (lambda: fn.vector_norm(as_arr(backend, [1.0]), 'l2'), TypeError, 'norm_type: expected a real number'),
-        (lambda: fn.vector_norm([1.0, 2.0]), TypeError, 'x: expected a floating-point'),
+        (lambda: fn.vector_norm(as_arr(backend, [1.0]), 'l2'), TypeError, 'ord: expected a real number'),
+        (lambda: fn.vector_norm([1.0, 2.0]), TypeError, 'x: expected a floating-point NumPy array' if backend == 'numpy' else 'x: expected a torch tensor'),
         (lambda: fn.vector_norm(as_arr(backend, [1, 2])), TypeError, 'x: expected a floating-point'),
     ]
     for call, error, message in cases:
@@ -271,7 +271,7 @@ def test_bad_input(backend):
     else:
         from dlcourse.torch.nn import MLP as TorchMLP
         with pytest.raises(TypeError, match='pass model.parameters()'): fn.clip_grad_norm_(TorchMLP(2, [3]), 1.0)
-        with pytest.raises(TypeError, match=r'tensors\[0\]: expected a floating-point tensor'): fn.get_total_norm([torch.arange(3)])
+        with pytest.raises(TypeError, match=r'tensors\[0\]: expected a floating-point dtype'): fn.get_total_norm([torch.arange(3)])
         with pytest.raises(TypeError, match='0-d tensor'): fn.clip_grads_with_norm_(params, 1.0, torch.ones(2))
 
 
@@ -282,3 +282,30 @@ def as_arr(backend, values):
 def test_check_clip_rejects_unknown_function():
     with pytest.raises(ValueError, match="function: expected one of 'clip_grad_norm_', 'clip_grad_value_'"):
         tclip.check_clip('clip_grad_sign_')
+
+
+@pytest.mark.parametrize('call, error, match', [
+    (lambda: tclip.clip_problem(seed=-1), ValueError, 'seed'),
+    (lambda: tclip.clip_problem(nonfinite='big'), ValueError, "nonfinite: expected one of None, 'inf', 'nan'"),
+    (lambda: tclip.clip_run('jax', 'clip_grad_norm_', {'max_norm': 1.0}), ValueError, 'backend'),
+    (lambda: tclip.clip_run('numpy', 'clip_grad', {'max_norm': 1.0}), ValueError, 'function'),
+    (lambda: tclip.clip_run('numpy', 'clip_grad_norm_', {'max_norm': 1.0, 'colour': 1}), ValueError, r"kwargs: \['colour'\]"),
+    (lambda: tclip.clip_run('numpy', 'clip_grad_norm_', {'max_norm': 1.0}, dtype='float16'), ValueError, 'dtype'),
+    (lambda: tclip.clip_run('numpy', 'clip_grad_norm_', {'max_norm': 1.0}, single='yes'), TypeError, 'single'),
+    (lambda: tclip.check_clip('clip_grad_norm_', 'float16'), ValueError, 'dtype'),
+])
+def test_cross_check_helpers_check_their_arguments(call, error, match):
+    with pytest.raises(error, match=match): call()
+
+
+def test_clip_run_reports_the_errors_the_function_raises():
+    assert tclip.clip_run('numpy', 'clip_grad_norm_', {'max_norm': 1.0, 'error_if_nonfinite': True}, nonfinite='nan') == {'error': RuntimeError}
+
+
+def test_clip_concepts_name_their_lesson_and_implementations():
+    from dlcourse.crosscheck import concepts
+    found = {c.name: c for c in concepts()}
+    for name in ('clip_grad_norm_', 'clip_grad_value_'):
+        c = found[name]
+        assert (c.lesson, c.numpy, c.torch, c.builtin) == ('8e', f'dlcourse.numpy.clip.{name}', f'dlcourse.torch.clip.{name}',
+                                                          f'torch.nn.utils.{name}')

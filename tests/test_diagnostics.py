@@ -294,3 +294,20 @@ def test_activation_stats_bad_input():
     with pytest.raises(ValueError, match='ncols: expected a value >= 1'): plot_color_dim(cb, ncols=0)
     with pytest.raises(TypeError, match='a: expected a floating NumPy array or tensor'): activation_summary(np.arange(3))
     with pytest.raises(ValueError, match='bins'): activation_summary(np.ones(3), bins=0)
+
+
+def test_events_plots_and_helpers_check_what_they_are_given():
+    import matplotlib.pyplot as plt
+    clip, stats = GradientClipping(max_norm=1.0), ActivationStats()
+    for event in (clip.before_fit, clip.before_step, stats.before_fit, stats.before_batch, stats.before_step, stats.after_fit):
+        with pytest.raises(TypeError, match='learn: expected the Learner'): event('not a learner')
+    for helper in (layer_grad_norms, default_layers):
+        with pytest.raises(TypeError, match='model: expected a dlcourse.numpy Module or a torch.nn.Module'): helper(3)
+    cb = ActivationStats()
+    learner('numpy', cbs=[cb]).fit(1)
+    for plot in (plot_activation_stats, plot_color_dim, plot_grad_norms):
+        with pytest.raises(TypeError, match='title: expected a string'): plot(cb, title=None)
+    with pytest.raises(TypeError, match='axes: expected 2 matplotlib Axes'): plot_activation_stats(cb, axes=object())
+    with pytest.raises(TypeError, match='ax: expected 1 matplotlib Axes'): plot_grad_norms(cb, ax='x')
+    with pytest.raises(TypeError, match='modules: expected a list of module names'): ActivationStats(modules=object())
+    plt.close('all')

@@ -7,7 +7,7 @@ import torch
 
 from dlcourse.crosscheck import gradient_check
 from dlcourse.explore.clip import (TASK_WEIGHTS, RecurrenceRun, TanhRecurrence, clipping_grid, plot_clipping_grid,
-                                   plot_clipping_run, recent_sum_task, train_recurrence)
+                                   plot_clipping_run, plot_run, recent_sum_task, train_recurrence)
 
 
 def test_recurrence_gradient_check():
@@ -97,5 +97,49 @@ def test_bad_input():
     with pytest.raises(ValueError, match='n: expected a value >= 1'): recent_sum_task(0)
     with pytest.raises(ValueError, match='max_norm: expected a value > 0'): train_recurrence(max_norm=0.0)
     with pytest.raises(TypeError, match='seed: expected an integer'): train_recurrence(seed=0.5)
-    with pytest.raises(ValueError, match='expected at least one value each'): clipping_grid(seeds=())
+    with pytest.raises(ValueError, match='seeds: expected at least one value'): clipping_grid(seeds=())
     with pytest.raises(ValueError, match='max_norm: expected a value > 0'): plot_clipping_run(max_norm=-1.0)
+
+
+def test_generator_takes_an_int_seed_as_numpy_does():
+    a, b = TanhRecurrence(1, 4, generator=3), TanhRecurrence(1, 4, generator=np.random.default_rng(3))
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    for bad in ('x', 2.5, -1):
+        with pytest.raises((TypeError, ValueError), match='generator'): TanhRecurrence(1, 4, generator=bad)
+
+
+def _run(**changes):
+    fields = dict(weight_scale=2.0, max_norm=1.0, loss=np.ones(3), grad_norm=np.ones(3), diverged_at=None, valid_loss=0.5)
+    return RecurrenceRun(**{**fields, **changes})
+
+
+@pytest.mark.parametrize('call, error, match', [
+    (lambda: _run(max_norm=0.0), ValueError, 'max_norm'),
+    (lambda: _run(grad_norm=np.ones((3, 2))), ValueError, 'grad_norm'),
+    (lambda: _run(diverged_at=0), ValueError, 'diverged_at'),
+    (lambda: _run(valid_loss=float('nan')), ValueError, 'valid_loss'),
+    (lambda: recent_sum_task(4, seed=-1), ValueError, 'seed'),
+    (lambda: recent_sum_task(4, weights=()), ValueError, 'weights: expected at least one value'),
+    (lambda: train_recurrence(lr=0.0), ValueError, 'lr'),
+    (lambda: train_recurrence(n_train=0), ValueError, 'n_train'),
+    (lambda: clipping_grid(thresholds=(0.0,)), ValueError, 'thresholds'),
+    (lambda: plot_clipping_grid({'x': 1}), TypeError, 'grid: expected a dict'),
+    (lambda: plot_clipping_grid({(1.0, None): [3]}), TypeError, 'grid: expected a RecurrenceRun'),
+])
+def test_more_bad_input(call, error, match):
+    with pytest.raises(error, match=match): call()
+
+
+def test_backward_wants_a_gradient_of_the_output_shape():
+    model = TanhRecurrence(1, 4, generator=0)
+    model(np.ones((2, 5, 1), np.float32))
+    with pytest.raises(ValueError, match=r'grad_output: expected shape \(2, 1\)'): model.backward(np.ones((3, 1), np.float32))
+    with pytest.raises(TypeError, match='grad_output: expected a NumPy array'): model.backward([[1.0], [1.0]])
+
+
+def test_a_diverged_run_has_no_validation_loss_and_plot_run_draws_it():
+    import matplotlib.pyplot as plt
+    run = _run(diverged_at=2, valid_loss=float('nan'))
+    assert len(plot_run(run)) == 2
+    with pytest.raises(ValueError, match='color'): plot_run(run, color='not a colour')
+    plt.close('all')

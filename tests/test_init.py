@@ -142,7 +142,7 @@ def test_constants(name, val):
 
 def test_registered_concept():
     concept = {c.name: c for c in cc.concepts()}['init']
-    assert concept.lesson == '70'
+    assert (concept.lesson, concept.numpy, concept.builtin) == ('7b', 'dlcourse.numpy.init.kaiming_uniform_', 'torch.nn.init.kaiming_uniform_')
     results = concept.check('float64')
     assert len(results) > 50 and all(r.ok for r in results)
     assert any('torch vs builtin, same generator' in r.comparison for r in results)
@@ -442,3 +442,35 @@ def test_torch_errors_match_torch_types():
                 lambda m: m.xavier_uniform_(torch.empty(5))):
         for module in (torch.nn.init, ti):
             with pytest.raises(ValueError): bad(module)
+
+
+@pytest.mark.parametrize('name', RANDOM)
+def test_numpy_generator_takes_an_int_seed_as_numpy_does(name):
+    by_seed = getattr(ni, name)(np.empty((6, 4)), generator=3)
+    assert np.array_equal(by_seed, _np_draw(name, shape=(6, 4), seed=3))
+    for bad in (2.5, 'x', -1, True):
+        with pytest.raises((TypeError, ValueError), match='generator'): getattr(ni, name)(np.empty((6, 4)), generator=bad)
+
+
+def test_check_init_refuses_a_dtype_it_has_no_tolerance_for():
+    with pytest.raises(ValueError, match="dtype: expected one of 'float64', 'float32'"): ti.check_init('float16')
+
+
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda: E.init_linear(torch.nn.Linear(3, 3), 'xavier', 'relu'), TypeError, 'layer: expected a dlcourse.numpy Linear'),
+    (lambda: E.LayerStatistics([np.ones(2)], 'x'), TypeError, 'gradients: expected a list or tuple'),
+    (lambda: E.LayerStatistics([np.ones(2)], [np.ones(2), np.ones(2)]), ValueError, 'gradients: expected one per layer'),
+    (lambda: E.LayerStatistics([[1.0]], [np.ones(2)]), TypeError, 'activations: expected a NumPy array'),
+    (lambda: E.layer_histograms('x', (0.0, 1.0)), TypeError, 'arrays: expected a list or tuple'),
+    (lambda: E.layer_histograms([np.zeros(2)], (1.0,)), ValueError, 'value_range: expected a pair'),
+    (lambda: E.plot_layer_statistics('stats'), TypeError, 'stats: expected a LayerStatistics'),
+    (lambda: E.plot_layer_statistics(E.layer_statistics(depth=2, width=4, batch_size=4), title=3), TypeError, 'title'),
+    (lambda: E.plot_init_grid(inits=()), ValueError, 'inits: expected at least one value'),
+    (lambda: E.plot_init_grid(activations=('gelu',)), ValueError, 'activations: expected one of'),
+    (lambda: E.plot_init_grid(depth='3'), TypeError, 'depth'),
+])
+def test_explorations_check_their_arguments_before_drawing(call, error, fragment):
+    import matplotlib.pyplot as plt
+    figures = len(plt.get_fignums())
+    with pytest.raises(error, match=fragment): call()
+    assert len(plt.get_fignums()) == figures, "a figure was opened before the arguments were checked"

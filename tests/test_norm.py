@@ -26,7 +26,7 @@ BUILTIN_BN_HAS_BIAS = tnorm._builtin_batch_norm_has_bias()
 def test_twenty_training_steps_agree_three_ways(label):
     name, shape, options = tnorm.NORM_TRAINING_CHECKS[label]
     run = tnorm.norm_training_run(name, shape, options, steps=20, dtype='float64')
-    results = tnorm.compare_norm_runs(label, run, 'float64')
+    results = tnorm._compare_norm_runs(label, run, 'float64')
     failed = [r for r in results if not r.ok]
     assert not failed, format_table(failed, full=True)
     quantities = {r.comparison.split(': ')[1] for r in results}
@@ -391,7 +391,7 @@ def test_plots_draw():
     assert len(fig2.axes) == 1
     axes = enorm.plot_layer_stats(lr=1.0, inits=('he',))
     assert len(axes) == 2
-    with pytest.raises(ValueError, match='lrs, inits'): enorm.plot_norm_grid(lrs=())
+    with pytest.raises(ValueError, match='lrs: expected at least one value'): enorm.plot_norm_grid(lrs=())
     plt.close('all')
 
 
@@ -413,3 +413,93 @@ def test_reset_running_stats(np_cls, torch_cls, builtin_cls):
         for k in ref: np.testing.assert_array_equal(sd[k], ref[k])
     np_cls(3, track_running_stats=False).reset_running_stats()
     torch_cls(3, track_running_stats=False).reset_running_stats()
+
+
+# ---------------------------------------------------------------- the PyTorch side takes tensors; helpers check their arguments
+
+@pytest.mark.parametrize('make', [lambda: tnorm.BatchNorm1d(3), lambda: tnorm.LayerNorm(3),
+                                  lambda: tnorm.BatchNorm1d(3, affine=False), lambda: tnorm.LayerNorm(3, bias=False)])
+def test_torch_layers_want_a_tensor_of_their_dtype(make):
+    layer = make()
+    with pytest.raises(TypeError, match='input: expected a torch tensor, got ndarray'): layer(np.zeros((4, 3), np.float32))
+    with pytest.raises(TypeError, match=r"input: expected dtype float32 \(the layer's dtype\)"): layer(torch.zeros(4, 3, dtype=torch.float64))
+    assert layer(torch.zeros(4, 3)).dtype == torch.float32
+
+
+def test_torch_layers_without_parameters_or_statistics_take_any_float_dtype():
+    layer = tnorm.BatchNorm1d(3, affine=False, track_running_stats=False)
+    assert layer(torch.randn(4, 3, dtype=torch.float64)).dtype == torch.float64
+
+
+@pytest.mark.parametrize('cls, size', [(tnorm.BatchNorm1d, 3), (tnorm.BatchNorm2d, 3), (tnorm.LayerNorm, (3,))])
+def test_torch_layers_check_dtype_and_device_as_the_rest_of_dlcourse(cls, size):
+    assert cls(size, dtype='float64').weight.dtype == torch.float64
+    with pytest.raises(ValueError, match='dtype: expected one of float32, float64'): cls(size, dtype='int64')
+    with pytest.raises(ValueError, match='device'): cls(size, device='bogus')
+
+
+def test_standardize_checks_its_arguments():
+    x = np.ones((4, 3))
+    with pytest.raises(TypeError, match='x: expected a NumPy array'): dnp_norm.standardize(x.tolist(), (0,), 1e-5)
+    with pytest.raises(TypeError, match='axes: expected a tuple of ints'): dnp_norm.standardize(x, 0, 1e-5)
+    with pytest.raises(ValueError, match='axes: expected distinct axes of a 2-D array'): dnp_norm.standardize(x, (2,), 1e-5)
+    with pytest.raises(ValueError, match='axes: expected distinct axes'): dnp_norm.standardize(x, (0, -2), 1e-5)
+    with pytest.raises(ValueError, match='eps'): dnp_norm.standardize(x, (0,), -1.0)
+    x_hat, _, _, inv_std = dnp_norm.standardize(x, (0,), 1e-5)
+    with pytest.raises(ValueError, match='grad_x_hat, x_hat: expected the same shape'): dnp_norm.standardize_backward(x[:2], x_hat, inv_std, (0,))
+    with pytest.raises(ValueError, match=r'inv_std: expected shape \(1, 3\)'): dnp_norm.standardize_backward(x, x_hat, inv_std.T, (0,))
+
+
+def test_numpy_layers_without_a_dtype_still_want_numpy_arrays():
+    for layer in (dnp_norm.BatchNorm1d(3, affine=False, track_running_stats=False), dnp_norm.LayerNorm(3, elementwise_affine=False)):
+        with pytest.raises(TypeError, match='input: expected a NumPy array'): layer(torch.zeros(4, 3))
+
+
+def test_norm_mlp_takes_an_int_seed_as_numpy_does():
+    a, b = dnp_norm.norm_mlp(depth=2, width=4, generator=5), dnp_norm.norm_mlp(depth=2, width=4, generator=np.random.default_rng(5))
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    with pytest.raises(TypeError, match='generator'): dnp_norm.norm_mlp(generator=2.5)
+
+
+@pytest.mark.parametrize('call, error, match', [
+    (lambda: tnorm.norm_layers('BatchNorm1d', 0, 0), ValueError, 'size: expected a value >= 1'),
+    (lambda: tnorm.norm_layers('BatchNorm1d', 3, 'seed'), TypeError, 'rng'),
+    (lambda: tnorm.norm_layers('BatchNorm1d', 3, 0, training='yes'), TypeError, 'training: expected True or False'),
+    (lambda: tnorm.norm_layers('LayerNorm', 3, 0, colour=1), ValueError, r"options: \['colour'\] are not arguments of LayerNorm"),
+    (lambda: tnorm.norm_training_run('BatchNorm1d', (1, 3)), ValueError, 'input_shape: batch norm needs more than one value'),
+    (lambda: tnorm.norm_training_run('BatchNorm2d', (4, 3)), ValueError, 'input_shape: expected 4-D batches'),
+    (lambda: tnorm.norm_training_run('BatchNorm1d', (4, 3), {'momentum': 2.0}), ValueError, 'options: momentum'),
+    (lambda: tnorm.norm_training_run('BatchNorm1d', (4, 3), steps=0), ValueError, 'steps'),
+    (lambda: tnorm.norm_training_run('BatchNorm1d', (4, 3), dtype='float16'), ValueError, 'dtype'),
+    (lambda: tnorm.channel_data(0, (4, 3), dim=2), ValueError, 'dim'),
+    (lambda: tnorm.check_norm_training('float16'), ValueError, 'dtype'),
+])
+def test_cross_check_helpers_check_their_arguments(call, error, match):
+    with pytest.raises(error, match=match): call()
+
+
+def test_normalization_training_rows_belong_to_their_concept():
+    results = tnorm.check_norm_training('float64', steps=2)
+    assert {r.concept.split('(', 1)[0] for r in results} == {'Normalization training'}
+
+
+@pytest.mark.parametrize('call, error, match', [
+    (lambda: enorm.norm_run(True, 0.1, init=['he']), ValueError, 'init: expected one of'),
+    (lambda: enorm.norm_run(True, 0.1, depth=0), ValueError, 'depth'),
+    (lambda: enorm.layer_stats(dnp_norm.norm_mlp(depth=2, in_features=3), np.ones((4, 2), np.float32)), ValueError, 'input'),
+    (lambda: enorm.smooth('x'), TypeError, 'values: expected a sequence of numbers'),
+    (lambda: enorm.smooth(np.ones((2, 2))), ValueError, 'values: expected a 1-D sequence'),
+    (lambda: enorm.plot_layer_stats(inits='he'), TypeError, 'inits: expected a list or tuple'),
+    (lambda: enorm.plot_layer_stats(axes=object()), TypeError, 'axes: expected 2 matplotlib Axes'),
+    (lambda: enorm.plot_norm_grid(lrs=(-0.1,)), ValueError, 'lrs'),
+    (lambda: enorm.NormRun(True, 'he', 0.1, np.ones(3), None, float('nan'), np.ones((2, 2)), np.ones((2, 2))), ValueError, 'valid_accuracy'),
+    (lambda: enorm.NormRun(True, 'he', 0.1, np.ones(3), None, 0.5, np.ones((2, 2)), np.ones((3, 2))), ValueError, 'stats_before, stats_after'),
+    (lambda: enorm.NormRun('yes', 'he', 0.1, np.ones(3), None, 0.5, np.ones((2, 2)), np.ones((2, 2))), TypeError, 'batch_norm'),
+])
+def test_exploration_functions_check_their_arguments(call, error, match):
+    with pytest.raises(error, match=match): call()
+
+
+def test_a_diverged_run_may_have_no_accuracy():
+    run = enorm.NormRun(False, 'he', 1.0, np.ones(3), 4, float('nan'), np.ones((2, 2)), np.full((2, 2), np.nan))
+    assert np.isnan(run.final_loss)

@@ -11,9 +11,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_number, default_generator, explorer, resolve_dtype
+from ..core import CONTROL_STYLE, as_generator, check_array, check_number, describe, explorer, resolve_dtype
 from ..data import ArrayDataset, DataLoader
-from ..diagnostics import GradientClipping
+from ..diagnostics import GradientClipping, check_axes, check_sequence, check_title
 from ..learner import Learner, TrainingDiverged
 from ..numpy.losses import MSELoss
 from ..numpy.nn import Linear, Module, Parameter, check_input
@@ -27,13 +27,13 @@ __all__ = ['TASK_WEIGHTS', 'TanhRecurrence', 'recent_sum_task', 'RecurrenceRun',
 class TanhRecurrence(Module):
     "h_t = tanh(x_t W_ih^T + h_{t-1} W_hh^T + b) from h_0 = 0 over (batch, steps, input_size) inputs, then a Linear readout of h_T."
     def __init__(self, input_size: int = 1, hidden_size: int = 16, output_size: int = 1, weight_scale: float = 1.0,
-                 dtype: Any = None, generator: np.random.Generator | None = None):
+                 dtype: Any = None, generator: np.random.Generator | int | None = None):
         super().__init__()
         self.input_size = check_number(input_size, 'input_size', low=1, integer=True)
         self.hidden_size = check_number(hidden_size, 'hidden_size', low=1, integer=True)
         check_number(output_size, 'output_size', low=1, integer=True)
         check_number(weight_scale, 'weight_scale', low=0)
-        dtype, rng = resolve_dtype(dtype), generator or default_generator()
+        dtype, rng = resolve_dtype(dtype), as_generator(generator)
         bound = 1 / math.sqrt(hidden_size)
         self.weight_ih = Parameter(rng.uniform(-bound, bound, (hidden_size, input_size)).astype(dtype))
         w = rng.normal(size=(hidden_size, hidden_size))
@@ -56,6 +56,7 @@ class TanhRecurrence(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         if self._saved is None: raise RuntimeError("TanhRecurrence.backward called before forward")
         input, states = self._saved
+        check_array(grad_output, 'grad_output', shape=(input.shape[0], self.readout.out_features), finite=False, allow_tensor=False)
         grad_h = self.readout.backward(grad_output)
         grad_input = np.zeros_like(input)
         grad_ih, grad_hh, grad_b = (np.zeros_like(p.data) for p in (self.weight_ih, self.weight_hh, self.bias))
@@ -80,8 +81,9 @@ def recent_sum_task(n: int, steps: int = 20, weights: Sequence[float] = TASK_WEI
     "`n` standard normal sequences (n, steps, 1) and targets (n, 1) = Σ_k weights[k] · x_{T-k}."
     check_number(n, 'n', low=1, integer=True)
     check_number(steps, 'steps', low=1, integer=True)
-    if not 1 <= len(weights) <= steps: raise ValueError(f"weights: expected 1 to {steps} (steps) weights, got {len(weights)}")
-    for w in weights: check_number(w, 'weights')
+    check_sequence(weights, 'weights', check_number)
+    if len(weights) > steps: raise ValueError(f"weights: expected 1 to {steps} (steps) weights, got {len(weights)}")
+    check_number(seed, 'seed', low=0, integer=True)
     X = np.random.default_rng(seed).normal(size=(n, steps, 1))
     y = sum(w * X[:, steps - 1 - k] for k, w in enumerate(weights))
     dtype = resolve_dtype(dtype)
@@ -98,17 +100,37 @@ class RecurrenceRun:
     diverged_at: int | None   # the step whose loss was NaN or infinite, or None
     valid_loss: float         # mean squared error on 512 held-out sequences (NaN if diverged)
 
+    def __post_init__(self):
+        check_number(self.weight_scale, 'weight_scale', low=0)
+        if self.max_norm is not None: _check_max_norm(self.max_norm, 'max_norm')
+        for name in ('loss', 'grad_norm'): check_array(getattr(self, name), name, ndim=1, finite=False, allow_tensor=False)
+        if self.diverged_at is not None: check_number(self.diverged_at, 'diverged_at', low=1, integer=True)
+        if self.diverged_at is None or not math.isnan(self.valid_loss): check_number(self.valid_loss, 'valid_loss', low=0)
+
     @property
     def clipped_fraction(self) -> float:
         "Fraction of the steps whose gradient was clipped."
         return float(np.mean(self.grad_norm > self.max_norm)) if self.max_norm is not None and len(self.grad_norm) else 0.0
 
+def _check_run(run: Any, name: str) -> RecurrenceRun:
+    "Check that `run` is a RecurrenceRun; return it."
+    if not isinstance(run, RecurrenceRun): raise TypeError(f"{name}: expected a RecurrenceRun, got {describe(run)}")
+    return run
+
+def _check_max_norm(max_norm: Any, name: str) -> float:
+    "Check a clipping threshold: a positive number (inf: clip nothing, only measure)."
+    return check_number(max_norm, name, low=0, low_inclusive=False, allow_inf=True)
+
 def train_recurrence(weight_scale: float = 1.0, max_norm: float | None = None, lr: float = 0.3, seed: int = 0,
                      steps: int = 20, hidden_size: int = 16, epochs: int = 6, n_train: int = 2048, batch_size: int = 64,
                      dtype: Any = 'float32') -> RecurrenceRun:
     "Train a TanhRecurrence (spectral radius `weight_scale`) on `recent_sum_task` with SGD, clipping the gradient norm at `max_norm`."
-    if max_norm is not None: check_number(max_norm, 'max_norm', low=0, low_inclusive=False, allow_inf=True)
+    if max_norm is not None: _check_max_norm(max_norm, 'max_norm')
+    check_number(weight_scale, 'weight_scale', low=0)
+    check_number(lr, 'lr', low=0, low_inclusive=False)
     check_number(seed, 'seed', low=0, integer=True)
+    for value, name in ((steps, 'steps'), (hidden_size, 'hidden_size'), (epochs, 'epochs'), (n_train, 'n_train'),
+                        (batch_size, 'batch_size')): check_number(value, name, low=1, integer=True)
     X, y = recent_sum_task(n_train, steps, seed=seed, dtype=dtype)
     X_valid, y_valid = recent_sum_task(512, steps, seed=seed + 10_000, dtype=dtype)
     model = TanhRecurrence(1, hidden_size, 1, weight_scale, dtype, np.random.default_rng(seed))
@@ -129,11 +151,18 @@ def _mark_divergence(ax: Any, run: RecurrenceRun, values: np.ndarray, color: Any
     if run.diverged_at is not None and len(finite):
         ax.plot(finite[-1] + 1, min(values[finite[-1]], cap), 'x', color=color, ms=9, mew=2, clip_on=False)
 
-def plot_run(run: RecurrenceRun, axes: Sequence[Any], color: Any = 'C0', label: str = '') -> None:
-    "Loss (axes[0]) and gradient norm (axes[1]) of `run` against the step, with a cross where it diverged."
+def plot_run(run: RecurrenceRun, axes: Sequence[Any] | None = None, color: Any = 'C0', label: str = '') -> Sequence[Any]:
+    "Loss (axes[0]) and gradient norm (axes[1]) of `run` against the step, with a cross where it diverged; returns the axes."
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import is_color_like
+    _check_run(run, 'run')
+    if not is_color_like(color): raise ValueError(f"color: expected a matplotlib colour, got {color!r}")
+    check_title(label, 'label')
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 2)
     for ax, values in zip(axes, (run.loss, run.grad_norm)):
         ax.semilogy(np.arange(1, len(values) + 1), values, color=color, lw=1, label=label)
         _mark_divergence(ax, run, values, color)
+    return axes
 
 def _describe_run(run: RecurrenceRun) -> str:
     "A short outcome: 'NaN at step k' or the validation loss."
@@ -142,32 +171,49 @@ def _describe_run(run: RecurrenceRun) -> str:
 def plot_clipping_run(weight_scale: float = 2.5, max_norm: float = 1.0, lr: float = 0.3, seed: int = 0, axes: Any = None):
     "Train the recurrence without and with clipping at `max_norm`; draw both losses and gradient norms; returns the axes."
     import matplotlib.pyplot as plt
+    check_number(weight_scale, 'weight_scale', low=0)
     check_number(max_norm, 'max_norm', low=0, low_inclusive=False)
-    if axes is None: axes = plt.subplots(1, 2, figsize=(11, 3.4))[1]
+    check_number(lr, 'lr', low=0, low_inclusive=False)
+    check_number(seed, 'seed', low=0, integer=True)
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 2)
     for run, color, label in ((train_recurrence(weight_scale, None, lr, seed), 'C3', 'no clipping'),
                               (train_recurrence(weight_scale, max_norm, lr, seed), 'C0', f"clipped at {max_norm:g}")):
         plot_run(run, axes, color, f"{label}: {_describe_run(run)}")
     axes[1].axhline(max_norm, color='gray', ls=':', lw=1)
     axes[0].axhline(sum(w * w for w in TASK_WEIGHTS), color='gray', ls='--', lw=1)
-    axes[0].set(xlabel='step', ylabel='training loss', title=f"spectral radius {weight_scale:g}, learning rate {lr:g}: loss")
-    axes[1].set(xlabel='step', ylabel='gradient norm (before clipping)', title='gradient norm; dotted: threshold')
-    axes[0].legend(fontsize=8)
+    axes[0].set(xlabel='step', ylabel='training loss')
+    axes[0].set_title(f"spectral radius {weight_scale:g}, learning rate {lr:g}: loss", fontsize=9)
+    axes[1].set(xlabel='step', ylabel='gradient norm before clipping')
+    axes[1].set_title('gradient norm; dotted: threshold', fontsize=9)
+    axes[0].legend(fontsize=7)
     return axes
 
 # %% ../../nbs/85d_clip_explore.ipynb #48790756
 def clipping_grid(weight_scales: Sequence[float] = (1.0, 2.0, 3.0), thresholds: Sequence[float | None] = (None, 10.0, 1.0, 0.1),
                   seeds: Sequence[int] = (0, 1), **options) -> dict[tuple[float, float | None], list[RecurrenceRun]]:
     "The runs of `train_recurrence` for every (weight scale, threshold) pair and seed; `options` go to `train_recurrence`."
-    if not weight_scales or not thresholds or not seeds: raise ValueError("weight_scales, thresholds, seeds: expected at least one value each")
+    check_sequence(weight_scales, 'weight_scales', lambda scale, name: check_number(scale, name, low=0))
+    check_sequence(thresholds, 'thresholds', lambda threshold, name: threshold is None or _check_max_norm(threshold, name))
+    check_sequence(seeds, 'seeds', lambda seed, name: check_number(seed, name, low=0, integer=True))
     return {(scale, threshold): [train_recurrence(scale, threshold, seed=seed, **options) for seed in seeds]
             for scale in weight_scales for threshold in thresholds}
+
+def _check_grid(grid: Any) -> None:
+    "Check that `grid` maps (weight scale, threshold) pairs to lists of runs, for every pair of its scales and thresholds."
+    if not isinstance(grid, dict) or not grid or not all(isinstance(k, tuple) and len(k) == 2 for k in grid):
+        raise TypeError(f"grid: expected a dict {{(weight_scale, threshold): [RecurrenceRun, ...]}} from clipping_grid, got {describe(grid)}")
+    for runs in grid.values(): check_sequence(runs, 'grid', _check_run)
+    scales, thresholds = {s for s, _ in grid}, {t for _, t in grid}
+    if len(grid) != len(scales) * len(thresholds):
+        raise ValueError(f"grid: expected runs for every (weight_scale, threshold) pair, got {sorted(grid, key=str)}")
 
 def plot_clipping_grid(grid: dict[tuple[float, float | None], list[RecurrenceRun]]):
     "Small multiples of a `clipping_grid`: rows are thresholds, columns spectral radii, one loss curve per seed; returns the figure."
     import matplotlib.pyplot as plt
+    _check_grid(grid)
     scales = list(dict.fromkeys(scale for scale, _ in grid))
     thresholds = list(dict.fromkeys(threshold for _, threshold in grid))
-    fig, axes = plt.subplots(len(thresholds), len(scales), figsize=(3.3 * len(scales), 2.2 * len(thresholds)),
+    fig, axes = plt.subplots(len(thresholds), len(scales), figsize=(2.8 * len(scales), 2.0 * len(thresholds)),
                              sharex=True, sharey=True, squeeze=False)
     baseline = sum(w * w for w in TASK_WEIGHTS)
     for i, threshold in enumerate(thresholds):

@@ -10,7 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_choice, check_number, explorer
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
+from ..diagnostics import check_axes, check_range, check_sequence, check_title
 from ..numpy.activations import ACTIVATIONS
 from ..numpy.init import kaiming_normal_, normal_, xavier_normal_, zeros_
 from ..numpy.nn import Linear
@@ -26,6 +27,7 @@ EXPLORE_ACTIVATIONS = ('relu', 'leaky_relu', 'tanh', 'sigmoid')
 def init_linear(layer: Linear, init: str, activation: str, gain: float | None = None,
                 generator: np.random.Generator | None = None) -> Linear:
     "Initialize `layer` with scheme `init` (one of `INITS`) for `activation`; `gain` only for 'xavier'."
+    if not isinstance(layer, Linear): raise TypeError(f"layer: expected a dlcourse.numpy Linear, got {describe(layer)}")
     check_choice(init, 'init', INITS)
     check_choice(activation, 'activation', EXPLORE_ACTIVATIONS)
     if gain is not None and init != 'xavier':
@@ -46,6 +48,11 @@ class LayerStatistics:
     activations: list
     gradients: list
 
+    def __post_init__(self):
+        for name in ('activations', 'gradients'): check_sequence(getattr(self, name), name, _check_float_array)
+        if len(self.gradients) != len(self.activations):
+            raise ValueError(f"gradients: expected one per layer ({len(self.activations)}), got {len(self.gradients)}")
+
     @property
     def activation_std(self) -> np.ndarray:
         "Standard deviation of each layer's activations."
@@ -60,6 +67,10 @@ class LayerStatistics:
         "std of the last layer's activations over the first layer's (NaN when they overflowed)."
         std = self.activation_std
         return float(std[-1] / std[0])
+
+def _check_float_array(a: Any, name: str) -> np.ndarray:
+    "Check that `a` is a floating NumPy array (NaN and inf allowed: exploding networks are part of the experiment)."
+    return check_array(a, name, kind='float', finite=False, allow_tensor=False)
 
 def _check_network(activation: str, init: str, depth: int, width: int, batch_size: int) -> None:
     "Check the arguments shared by the functions that build the network."
@@ -101,8 +112,8 @@ def _spread_range(values: np.ndarray) -> tuple[float, float]:
 
 def layer_histograms(arrays: Sequence[np.ndarray], value_range: tuple[float, float], bins: int = 61) -> np.ndarray:
     "Per-layer histogram counts `(n_layers, bins)` over `value_range`; values outside land in the end bins, NaNs nowhere."
-    low, high = float(check_number(value_range[0], 'value_range')), float(check_number(value_range[1], 'value_range'))
-    if not low < high: raise ValueError(f"value_range: expected low < high, got {value_range!r}")
+    check_sequence(arrays, 'arrays', _check_float_array)
+    low, high = check_range(value_range, 'value_range')
     check_number(bins, 'bins', low=1, integer=True)
     counts = []
     for a in arrays:
@@ -116,7 +127,11 @@ def plot_layer_statistics(stats: LayerStatistics, title: str = '', axes: Any = N
     "Activation and gradient histograms per layer (heat maps) and per-layer standard deviations, on three `axes`."
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
-    if axes is None: _, axes = plt.subplots(1, 3, figsize=(13, 3.4), gridspec_kw=dict(width_ratios=[1, 1, 1.1]))
+    if not isinstance(stats, LayerStatistics): raise TypeError(f"stats: expected a LayerStatistics, got {describe(stats)}")
+    check_title(title)
+    check_number(bins, 'bins', low=1, integer=True)
+    if axes is None: axes = plt.subplots(1, 3, figsize=(8.5, 2.8), gridspec_kw=dict(width_ratios=[1, 1, 1.1]))[1]
+    axes = check_axes(axes, 3)
     depth = len(stats.activations)
     panels = [(stats.activations, _spread_range(stats.activations[0]), 'activations (range: layer 1)'),
               (stats.gradients, _spread_range(stats.gradients[-1]), f"gradients (range: layer {depth})")]
@@ -124,26 +139,32 @@ def plot_layer_statistics(stats: LayerStatistics, title: str = '', axes: Any = N
         counts = layer_histograms(arrays, value_range, bins)
         ax.imshow(np.where(counts > 0, counts, np.nan).T, origin='lower', aspect='auto', cmap='viridis',
                   norm=LogNorm(vmin=1, vmax=max(counts.max(), 2)), extent=(0.5, depth + 0.5, *value_range))
-        ax.set(xlabel='layer', title=label)
+        ax.set(xlabel='layer')
+        ax.set_title(label, fontsize=9)
     axes[0].set_ylabel('value')
     layers = np.arange(1, depth + 1)
     axes[2].semilogy(layers, stats.activation_std, 'o-', ms=2.5, label='activations')
     axes[2].semilogy(layers, stats.gradient_std, 's--', ms=2.5, label='gradients')
-    axes[2].set(xlabel='layer', title='standard deviation per layer')
+    axes[2].set(xlabel='layer')
+    axes[2].set_title('standard deviation per layer', fontsize=9)
     axes[2].legend(fontsize=8)
-    if title: axes[1].text(0.5, 1.2, title, transform=axes[1].transAxes, ha='center', fontsize=11)
+    if title: axes[1].text(0.5, 1.2, title, transform=axes[1].transAxes, ha='center', fontsize=10)
     return axes[0].figure
 
 # %% ../../nbs/70c_init_explore.ipynb #3e169d74
 def plot_init_grid(activations: Sequence[str] = ('tanh', 'relu'), inits: Sequence[str] = INITS, depth: int = 50,
                    width: int = 128, batch_size: int = 256, seed: int = 0):
-    "Small multiples of the relative per-layer std of activations and gradients: activations in rows, inits in columns."
+    "Small multiples of the relative per-layer std of activations and gradients: inits in rows, activations in columns."
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(len(activations), len(inits), figsize=(2.6 * len(inits), 2.4 * len(activations)),
+    check_sequence(activations, 'activations', lambda a, name: check_choice(a, name, EXPLORE_ACTIVATIONS))
+    check_sequence(inits, 'inits', lambda i, name: check_choice(i, name, INITS))
+    _check_network(activations[0], inits[0], depth, width, batch_size)
+    check_number(seed, 'seed', low=0, integer=True)
+    fig, axes = plt.subplots(len(inits), len(activations), figsize=(3.4 * len(activations), 1.75 * len(inits)),
                              sharex=True, sharey=True, squeeze=False)
     layers = np.arange(1, depth + 1)
-    for row, activation in zip(axes, activations):
-        for ax, init in zip(row, inits):
+    for row, init in zip(axes, inits):
+        for ax, activation in zip(row, activations):
             stats = layer_statistics(activation, init, depth, width, batch_size, seed=seed)
             with np.errstate(invalid='ignore', over='ignore', divide='ignore'):
                 act, grad = stats.activation_std / stats.activation_std[0], stats.gradient_std / stats.gradient_std[-1]
@@ -151,8 +172,9 @@ def plot_init_grid(activations: Sequence[str] = ('tanh', 'relu'), inits: Sequenc
             ax.semilogy(layers, act, '-', label='activations')
             ax.semilogy(layers, grad, '--', label='gradients')
             ax.set_title(f"{init}, {activation}", fontsize=9)
-        row[0].set_ylabel('std / std at start')
-    for ax in axes[-1]: ax.set_xlabel('layer')
+            ax.tick_params(labelsize=8)
+        row[0].set_ylabel('std / start', fontsize=9)
+    for ax in axes[-1]: ax.set_xlabel('layer', fontsize=9)
     axes[0, 0].set_ylim(1e-12, 1e12)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()

@@ -12,8 +12,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_bool, check_choice, check_number, explorer, manual_seed
+from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer, manual_seed
 from ..data import ArrayDataset, DataLoader, digits_splits
+from ..diagnostics import check_axes, check_sequence
 from ..learner import Callback, CancelFitException, Learner, TrainingDiverged
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import ReLU, Sequential
@@ -25,11 +26,11 @@ __all__ = ['LRS', 'layer_stats', 'NormRun', 'norm_run', 'smooth', 'plot_norm_gri
            'norm_explorer']
 
 # %% ../../nbs/80c_norm_explore.ipynb #c4558d41
-def layer_stats(model: Sequential, x: np.ndarray) -> np.ndarray:
-    "Mean and standard deviation of every ReLU's output when `model` (a NumPy Sequential) runs on `x`: shape (layers, 2)."
+def layer_stats(model: Sequential, input: np.ndarray) -> np.ndarray:
+    "Mean and standard deviation of every ReLU's output when `model` (a NumPy Sequential) runs on `input`: shape (layers, 2)."
     if not isinstance(model, Sequential):
-        raise TypeError(f"model: expected a dlcourse.numpy Sequential, got {type(model).__name__}")
-    stats, h = [], x
+        raise TypeError(f"model: expected a dlcourse.numpy Sequential, got {describe(model)}")
+    stats, h = [], input
     for layer in model:
         h = layer(h)
         if isinstance(layer, ReLU): stats.append((h.mean(), h.std()))
@@ -48,6 +49,17 @@ class NormRun:
     stats_before: np.ndarray
     stats_after: np.ndarray
 
+    def __post_init__(self):
+        _check_run_settings(self.batch_norm, self.lr, self.init)
+        check_array(self.step_loss, 'step_loss', ndim=1, finite=False, allow_tensor=False)
+        if self.diverged_at is not None: check_number(self.diverged_at, 'diverged_at', low=1, integer=True)
+        if self.diverged_at is None or not math.isnan(self.valid_accuracy):
+            check_number(self.valid_accuracy, 'valid_accuracy', low=0, high=1)
+        check_array(self.stats_before, 'stats_before', shape=(None, 2), finite=False, allow_tensor=False)
+        check_array(self.stats_after, 'stats_after', ndim=2, finite=False, allow_tensor=False)
+        if self.stats_after.shape != self.stats_before.shape:
+            raise ValueError(f"stats_before, stats_after: expected the same shape, got {self.stats_before.shape} and {self.stats_after.shape}")
+
     @property
     def final_loss(self) -> float:
         "Mean training loss of the last 20 steps (NaN if the run diverged)."
@@ -59,15 +71,23 @@ class _StopAfter(Callback):
     def after_batch(self, learn):
         if learn.step >= self.steps: raise CancelFitException
 
-@lru_cache(maxsize=256)
-def norm_run(batch_norm: bool, lr: float, init: str = 'he', steps: int = 200, depth: int = 8, width: int = 64,
-             seed: int = 0) -> NormRun:
-    "Train `norm_mlp(depth, width, batch_norm, init)` on the digits with SGD(`lr`) for `steps` steps of 32; cached."
+def _check_run_settings(batch_norm: Any, lr: Any, init: Any) -> None:
+    "Check the three switches of a run: batch norm on or off, a positive learning rate, one of `INITS`."
     check_bool(batch_norm, 'batch_norm')
     check_number(lr, 'lr', low=0, low_inclusive=False)
     check_choice(init, 'init', INITS)
-    check_number(steps, 'steps', low=1, integer=True)
+
+def norm_run(batch_norm: bool, lr: float, init: str = 'he', steps: int = 200, depth: int = 8, width: int = 64,
+             seed: int = 0) -> NormRun:
+    "Train `norm_mlp(depth, width, batch_norm, init)` on the digits with SGD(`lr`) for `steps` steps of 32; cached."
+    _check_run_settings(batch_norm, lr, init)
+    for value, name in ((steps, 'steps'), (depth, 'depth'), (width, 'width')): check_number(value, name, low=1, integer=True)
     check_number(seed, 'seed', low=0, integer=True)
+    return _norm_run(bool(batch_norm), float(lr), init, steps, depth, width, seed)
+
+@lru_cache(maxsize=256)
+def _norm_run(batch_norm: bool, lr: float, init: str, steps: int, depth: int, width: int, seed: int) -> NormRun:
+    "`norm_run` with checked arguments, cached on them."
     data = digits_splits()
     X_train, y_train, X_valid, y_valid = data.X_train, data.y_train, data.X_valid, data.y_valid
     manual_seed(seed)
@@ -92,7 +112,9 @@ LRS = (0.1, 1.0, 3.0)
 def smooth(values: np.ndarray, window: int = 10) -> np.ndarray:
     "Moving average of `values` over the last `window` entries (fewer at the start)."
     check_number(window, 'window', low=1, integer=True)
-    values = np.asarray(values, dtype=np.float64)
+    try: values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e: raise TypeError(f"values: expected a sequence of numbers, got {describe(values)}") from e
+    if values.ndim != 1: raise ValueError(f"values: expected a 1-D sequence of numbers, got shape {values.shape}")
     if values.size == 0: return values
     csum = np.cumsum(np.r_[0.0, values])
     lo = np.maximum(np.arange(1, values.size + 1) - window, 0)
@@ -117,8 +139,10 @@ def _outcome(run: NormRun) -> str:
 def plot_norm_grid(lrs: Sequence[float] = LRS, inits: Sequence[str] = INITS, steps: int = 200) -> Any:
     "Small multiples of loss curves: one row per initialization, one column per learning rate, plain vs batch norm."
     import matplotlib.pyplot as plt
-    if not lrs or not inits: raise ValueError("lrs, inits: expected at least one learning rate and one initialization")
-    fig, axes = plt.subplots(len(inits), len(lrs), figsize=(3 * len(lrs), 2.7 * len(inits)), squeeze=False,
+    check_sequence(lrs, 'lrs', lambda lr, name: check_number(lr, name, low=0, low_inclusive=False))
+    check_sequence(inits, 'inits', lambda init, name: check_choice(init, name, INITS))
+    check_number(steps, 'steps', low=1, integer=True)
+    fig, axes = plt.subplots(len(inits), len(lrs), figsize=(2.8 * len(lrs), 2.6 * len(inits)), squeeze=False,
                              sharex=True, sharey=True)
     for i, init in enumerate(inits):
         for j, lr in enumerate(lrs):
@@ -136,7 +160,10 @@ def plot_norm_grid(lrs: Sequence[float] = LRS, inits: Sequence[str] = INITS, ste
 def plot_layer_stats(lr: float = 0.1, inits: Sequence[str] = INITS, steps: int = 200, axes: Any = None) -> Any:
     "Per-layer mean and std of the hidden activations, before (dashed) and after (solid) training, plain vs batch norm."
     import matplotlib.pyplot as plt
-    if axes is None: _, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    check_number(lr, 'lr', low=0, low_inclusive=False)
+    check_sequence(inits, 'inits', lambda init, name: check_choice(init, name, INITS))
+    check_number(steps, 'steps', low=1, integer=True)
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.3))[1] if axes is None else axes, 2)
     markers = dict(zip(INITS, ('o', 's')))
     for init in inits:
         for bn in (False, True):
@@ -147,9 +174,11 @@ def plot_layer_stats(lr: float = 0.1, inits: Sequence[str] = INITS, steps: int =
                 ax.plot(layers, run.stats_after[:, k], '-', marker=markers[init], color=style['color'], ms=4,
                         label=f"{style['label']}, {init} init")
                 ax.set(xlabel='hidden layer', ylabel=f"activation {what}", yscale='log')
-    axes[0].set_title(f"mean after the ReLU (dashed: before training, solid: after, lr {lr:g})", fontsize=9)
+    axes[0].set_title('mean after the ReLU', fontsize=9)
     axes[1].set_title('standard deviation after the ReLU', fontsize=9)
-    axes[1].legend(fontsize=8)
+    axes[0].figure.suptitle(f"dashed: before training; solid: after {steps} steps at lr {lr:g}", fontsize=9)
+    axes[1].legend(fontsize=7)
+    axes[0].figure.tight_layout()
     return axes
 
 # %% ../../nbs/80c_norm_explore.ipynb #3ecd8b00
@@ -157,16 +186,17 @@ def plot_norm_run(batch_norm: bool = True, lr: float = 1.0, init: str = 'he', st
     "One run's loss curve (its batch-norm twin faint behind it) and its per-layer activation std before and after training."
     import matplotlib.pyplot as plt
     run, twin = norm_run(batch_norm, lr, init, steps), norm_run(not batch_norm, lr, init, steps)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.2))
     _draw_run(left, twin, highlight=False)
     _draw_run(left, run)
-    left.set(xlabel='step', ylabel='training loss', yscale='log', ylim=(0.02, 10),
-             title=f"{_STYLE[batch_norm]['label']}, {init} init, lr {lr:g}: {_outcome(run)}")
+    left.set(xlabel='step', ylabel='training loss', yscale='log', ylim=(0.02, 10))
+    left.set_title(f"{_STYLE[batch_norm]['label']}, {init} init, lr {lr:g}: {_outcome(run)}", fontsize=9)
     left.legend(fontsize=8)
     layers = np.arange(1, len(run.stats_before) + 1)
     right.plot(layers, run.stats_before[:, 1], '--o', color='gray', ms=4, label='before training')
     right.plot(layers, run.stats_after[:, 1], '-o', color=_STYLE[batch_norm]['color'], ms=4, label='after training')
-    right.set(xlabel='hidden layer', ylabel='activation std', yscale='log', title='signal size per layer')
+    right.set(xlabel='hidden layer', ylabel='activation std', yscale='log')
+    right.set_title('signal size per layer', fontsize=9)
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -16,15 +16,15 @@ from ..core import check_bool, check_number, describe
 from .nn import Parameter
 
 # %% auto #0
-__all__ = ['check_norm_type', 'vector_norm', 'parameter_list', 'check_foreach', 'nonfinite_norm_message', 'get_total_norm',
-           'clip_grads_with_norm_', 'clip_grad_norm_', 'clip_grad_value_']
+__all__ = ['vector_norm', 'get_total_norm', 'clip_grads_with_norm_', 'clip_grad_norm_', 'clip_grad_value_']
 
 # %% ../../nbs/85a_clip_numpy.ipynb #cba89e86
-def check_norm_type(norm_type: Any) -> float:
+def check_norm_type(norm_type: Any, name: str = 'norm_type') -> float:
     "Check a p-norm order (any real number, inf or -inf, also as the string 'inf' PyTorch accepts); return it as a float."
     if isinstance(norm_type, str) and norm_type in ('inf', '-inf'): return float(norm_type)
-    return float(check_number(norm_type, 'norm_type', allow_inf=True))
+    return float(check_number(norm_type, name, allow_inf=True))
 
+# %% ../../nbs/85a_clip_numpy.ipynb #ce207daa
 def _check_array(x: Any, name: str) -> np.ndarray:
     "Check that `x` is a floating NumPy array (a gradient); return it."
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
@@ -34,7 +34,7 @@ def _check_array(x: Any, name: str) -> np.ndarray:
 def vector_norm(x: np.ndarray, ord: float = 2.0) -> np.ndarray:
     "The `ord`-norm of all entries of `x` as a 0-d array of its dtype, as `torch.linalg.vector_norm` computes it."
     _check_array(x, 'x')
-    ord = check_norm_type(ord)
+    ord = check_norm_type(ord, 'ord')
     a = np.abs(x)
     if ord == 0: return np.asarray(np.count_nonzero(x), dtype=x.dtype)
     if a.size == 1: return a.reshape(())

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from ..core import check_array, check_choice, check_number, default_generator, describe
+from ..core import as_generator, check_array, check_choice, check_number, describe
 from .nn import Parameter
 
 # %% auto #0
-__all__ = ['NONLINEARITIES', 'FAN_MODES', 'check_uniform_range', 'constant_', 'zeros_', 'ones_', 'uniform_', 'normal_',
-           'fan_in_and_fan_out', 'calculate_gain', 'xavier_std', 'kaiming_std', 'skip_empty', 'xavier_uniform_',
-           'xavier_normal_', 'kaiming_uniform_', 'kaiming_normal_']
+__all__ = ['NONLINEARITIES', 'FAN_MODES', 'constant_', 'zeros_', 'ones_', 'uniform_', 'normal_', 'fan_in_and_fan_out',
+           'calculate_gain', 'xavier_std', 'kaiming_std', 'xavier_uniform_', 'xavier_normal_', 'kaiming_uniform_',
+           'kaiming_normal_']
 
 # %% ../../nbs/70a_init_numpy.ipynb #dc23b6d2
 def _target(tensor: Any) -> np.ndarray:
@@ -28,17 +28,11 @@ def _target(tensor: Any) -> np.ndarray:
     data = tensor.data if isinstance(tensor, Parameter) else tensor
     return check_array(data, 'tensor', kind='float', finite=False, allow_tensor=False)
 
-def _rng(generator: Any) -> np.random.Generator:
-    "`generator`, or dlcourse's default generator when it is None."
-    if generator is None: return default_generator()
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(f"generator: expected a numpy.random.Generator or None, got {describe(generator)}")
-    return generator
-
+# %% ../../nbs/70a_init_numpy.ipynb #d74da0a9
 def check_uniform_range(a: float, b: float) -> tuple[float, float]:
     "Check that `a` and `b` are finite numbers with `a <= b` (the range of U(a, b)); return them as floats."
     a, b = float(check_number(a, 'a')), float(check_number(b, 'b'))
-    if a > b: raise ValueError(f"a: expected a <= b (the range of U(a, b)), got a={a!r} > b={b!r}")
+    if a > b: raise ValueError(f"a, b: expected a <= b (the range of U(a, b)), got a={a!r} > b={b!r}")
     return a, b
 
 # %% ../../nbs/70a_init_numpy.ipynb #30e20aec
@@ -56,19 +50,19 @@ def ones_(tensor: np.ndarray | Parameter) -> np.ndarray | Parameter:
     return constant_(tensor, 1.0)
 
 def uniform_(tensor: np.ndarray | Parameter, a: float = 0.0, b: float = 1.0,
-             generator: np.random.Generator | None = None) -> np.ndarray | Parameter:
+             generator: np.random.Generator | int | None = None) -> np.ndarray | Parameter:
     "Fill `tensor` with independent draws from U(a, b), in place."
     data = _target(tensor)
     a, b = check_uniform_range(a, b)
-    data[...] = _rng(generator).uniform(a, b, data.shape)
+    data[...] = as_generator(generator).uniform(a, b, data.shape)
     return tensor
 
 def normal_(tensor: np.ndarray | Parameter, mean: float = 0.0, std: float = 1.0,
-            generator: np.random.Generator | None = None) -> np.ndarray | Parameter:
+            generator: np.random.Generator | int | None = None) -> np.ndarray | Parameter:
     "Fill `tensor` with independent draws from N(mean, std²), in place."
     data = _target(tensor)
     mean, std = float(check_number(mean, 'mean')), float(check_number(std, 'std', low=0))
-    data[...] = _rng(generator).normal(mean, std, data.shape)
+    data[...] = as_generator(generator).normal(mean, std, data.shape)
     return tensor
 
 # %% ../../nbs/70a_init_numpy.ipynb #aba59b10
@@ -140,8 +134,9 @@ def skip_empty(tensor: Any) -> bool:
         return True
     return False
 
+# %% ../../nbs/70a_init_numpy.ipynb #12fca437
 def xavier_uniform_(tensor: np.ndarray | Parameter, gain: float = 1.0,
-                    generator: np.random.Generator | None = None) -> np.ndarray | Parameter:
+                    generator: np.random.Generator | int | None = None) -> np.ndarray | Parameter:
     "Fill `tensor` from U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010), in place."
     data = _target(tensor)
     if skip_empty(data): return tensor
@@ -149,14 +144,14 @@ def xavier_uniform_(tensor: np.ndarray | Parameter, gain: float = 1.0,
     return uniform_(tensor, -bound, bound, generator)
 
 def xavier_normal_(tensor: np.ndarray | Parameter, gain: float = 1.0,
-                   generator: np.random.Generator | None = None) -> np.ndarray | Parameter:
+                   generator: np.random.Generator | int | None = None) -> np.ndarray | Parameter:
     "Fill `tensor` from N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot & Bengio 2010), in place."
     data = _target(tensor)
     if skip_empty(data): return tensor
     return normal_(tensor, 0.0, xavier_std(data.shape, gain), generator)
 
 def kaiming_uniform_(tensor: np.ndarray | Parameter, a: float = 0, mode: str = 'fan_in', nonlinearity: str = 'leaky_relu',
-                     generator: np.random.Generator | None = None) -> np.ndarray | Parameter:
+                     generator: np.random.Generator | int | None = None) -> np.ndarray | Parameter:
     "Fill `tensor` from U(-b, b), b = gain * sqrt(3 / fan) (He et al. 2015), in place."
     data = _target(tensor)
     if skip_empty(data): return tensor
@@ -164,7 +159,7 @@ def kaiming_uniform_(tensor: np.ndarray | Parameter, a: float = 0, mode: str = '
     return uniform_(tensor, -bound, bound, generator)
 
 def kaiming_normal_(tensor: np.ndarray | Parameter, a: float = 0, mode: str = 'fan_in', nonlinearity: str = 'leaky_relu',
-                    generator: np.random.Generator | None = None) -> np.ndarray | Parameter:
+                    generator: np.random.Generator | int | None = None) -> np.ndarray | Parameter:
     "Fill `tensor` from N(0, std²), std = gain / sqrt(fan) (He et al. 2015), in place."
     data = _target(tensor)
     if skip_empty(data): return tensor

@@ -11,16 +11,29 @@ from typing import Any
 
 import numpy as np
 
-from ..core import check_array, check_bool, check_choice, check_number, describe, resolve_dtype
+from ..core import as_generator, check_array, check_bool, check_choice, check_number, describe, resolve_dtype
 from .nn import Linear, Module, Parameter, ReLU, Sequential, check_input
 
 # %% auto #0
-__all__ = ['INITS', 'standardize', 'standardize_backward', 'check_batch_norm_args', 'check_layer_norm_args', 'batch_norm_axes',
-           'check_batch_norm_input', 'check_layer_norm_input', 'BatchNorm1d', 'BatchNorm2d', 'LayerNorm', 'norm_mlp']
+__all__ = ['INITS', 'standardize', 'standardize_backward', 'BatchNorm1d', 'BatchNorm2d', 'LayerNorm', 'norm_mlp']
 
 # %% ../../nbs/80a_norm_numpy.ipynb #5ff1ffaa
+def _check_axes(axes: Any, ndim: int) -> tuple[int, ...]:
+    "Check that `axes` is a tuple of distinct axes of an array with `ndim` dimensions; return it."
+    if not isinstance(axes, tuple) or not all(isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_)) for a in axes):
+        raise TypeError(f"axes: expected a tuple of ints, got {describe(axes)}")
+    if any(not -ndim <= a < ndim for a in axes) or len({a % ndim for a in axes}) != len(axes):
+        raise ValueError(f"axes: expected distinct axes of a {ndim}-D array, got {axes}")
+    return axes
+
+def _check_float_array(x: Any, name: str, shape: tuple | None = None) -> np.ndarray:
+    "Check that `x` is a floating NumPy array (of `shape`, when given); NaN and inf pass through, as in PyTorch."
+    return check_array(x, name, kind='float', finite=False, shape=shape, allow_tensor=False)
+
 def standardize(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "`(x_hat, mean, var, inv_std)`: `x` standardized over `axes` with its biased variance; statistics keep their axes."
+    _check_axes(axes, _check_float_array(x, 'x').ndim)
+    check_number(eps, 'eps', low=0)
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)
@@ -29,6 +42,12 @@ def standardize(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.nd
 
 def standardize_backward(grad_x_hat: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     "Gradient wrt the input of `standardize`, given the gradient wrt `x_hat`: s/n (n g - Σg - x̂ Σ g x̂) over `axes`."
+    axes = _check_axes(axes, _check_float_array(x_hat, 'x_hat').ndim)
+    if _check_float_array(grad_x_hat, 'grad_x_hat').shape != x_hat.shape:
+        raise ValueError(f"grad_x_hat, x_hat: expected the same shape, got {grad_x_hat.shape} and {x_hat.shape}")
+    reduced = tuple(1 if i in {a % x_hat.ndim for a in axes} else s for i, s in enumerate(x_hat.shape))
+    if _check_float_array(inv_std, 'inv_std').shape != reduced:
+        raise ValueError(f"inv_std: expected shape {reduced} (x_hat's shape reduced over axes {axes}), got {inv_std.shape}")
     n = math.prod(x_hat.shape[a] for a in axes)
     sum_g = grad_x_hat.sum(axis=axes, keepdims=True)
     sum_gx = (grad_x_hat * x_hat).sum(axis=axes, keepdims=True)
@@ -72,6 +91,10 @@ def check_batch_norm_input(input: Any, num_features: int, ndims: tuple[int, ...]
         raise ValueError(f"input: expected {num_features} channels (num_features) in dimension 1, got shape {tuple(input.shape)}")
     if batch_stats and math.prod(input.shape) // num_features <= 1:
         raise ValueError(f"input: Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
+
+def _check_numpy_input(input: Any, dtype: np.dtype | None) -> np.ndarray:
+    "Check that `input` is a floating NumPy array, of `dtype` when the layer has one."
+    return check_input(input, dtype) if dtype is not None else _check_float_array(input, 'input')
 
 def check_layer_norm_input(input: Any, normalized_shape: tuple[int, ...]) -> None:
     "Check that `input` (array or tensor) ends in `normalized_shape`."
@@ -121,7 +144,7 @@ class _BatchNorm(Module):
         self.running_var[...] = (1 - m) * self.running_var + m * var.reshape(-1) * (n / (n - 1))
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        if self.dtype is not None: check_input(input, self.dtype)
+        _check_numpy_input(input, self.dtype)
         batch_stats = self.training or self.running_mean is None
         check_batch_norm_input(input, self.num_features, self._ndims, batch_stats)
         axes, shape = batch_norm_axes(input.ndim), (1, -1) + (1,) * (input.ndim - 2)
@@ -179,7 +202,7 @@ class LayerNorm(Module):
         return self.weight.dtype if self.weight is not None else None
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        if self.dtype is not None: check_input(input, self.dtype)
+        _check_numpy_input(input, self.dtype)
         check_layer_norm_input(input, self.normalized_shape)
         axes = tuple(range(input.ndim - len(self.normalized_shape), input.ndim))
         x_hat, _, _, inv_std = standardize(input, axes, self.eps)
@@ -206,12 +229,13 @@ class LayerNorm(Module):
 INITS = ('default', 'he')
 
 def norm_mlp(depth: int = 8, width: int = 64, batch_norm: bool = False, init: str = 'default', in_features: int = 64,
-             out_features: int = 10, dtype: Any = None, generator: np.random.Generator | None = None) -> Sequential:
+             out_features: int = 10, dtype: Any = None, generator: np.random.Generator | int | None = None) -> Sequential:
     "`depth` × (Linear → [BatchNorm1d] → ReLU) then a Linear; `init` 'default' (PyTorch's) or 'he' (×√6)."
     check_number(depth, 'depth', low=1, integer=True)
     check_number(width, 'width', low=1, integer=True)
     check_bool(batch_norm, 'batch_norm')
     check_choice(init, 'init', INITS)
+    generator = as_generator(generator)
     layers, n_in = [], in_features
     for _ in range(depth):
         layers.append(Linear(n_in, width, bias=not batch_norm, dtype=dtype, generator=generator))

@@ -5,6 +5,7 @@
 # %% ../../nbs/85b_clip_torch.ipynb #883031a7
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from functools import partial
@@ -18,6 +19,7 @@ from ..crosscheck import RTOL, Comparison, Concept, compare, register
 from ..numpy import clip as np_clip
 from ..numpy.clip import check_foreach, check_norm_type, nonfinite_norm_message, parameter_list
 from ..numpy.nn import Parameter
+from .init import check_float_tensor
 
 # %% auto #0
 __all__ = ['CLIP_SHAPES', 'CLIP_NORM_TYPES', 'CLIP_RTOL', 'CLIP_FUNCTIONS', 'vector_norm', 'get_total_norm',
@@ -26,8 +28,8 @@ __all__ = ['CLIP_SHAPES', 'CLIP_NORM_TYPES', 'CLIP_RTOL', 'CLIP_FUNCTIONS', 'vec
 # %% ../../nbs/85b_clip_torch.ipynb #0629330e
 def vector_norm(x: torch.Tensor, ord: float = 2.0) -> torch.Tensor:
     "The `ord`-norm of all entries of `x` as a 0-d tensor, as `torch.linalg.vector_norm` computes it, from tensor ops."
-    if not torch.is_tensor(x) or not x.is_floating_point(): raise TypeError(f"x: expected a floating-point tensor, got {describe(x)}")
-    ord = check_norm_type(ord)
+    check_float_tensor(x, 'x')
+    ord = check_norm_type(ord, 'ord')
     a = x.abs()
     if ord == 0: return (x != 0).sum().to(x.dtype)
     if a.numel() == 1: return a.reshape(())
@@ -39,8 +41,7 @@ def vector_norm(x: torch.Tensor, ord: float = 2.0) -> torch.Tensor:
 def _tensors(tensors: Any, name: str = 'tensors') -> list[torch.Tensor]:
     "`tensors` (one tensor or an iterable of them) as a list of floating tensors."
     out = parameter_list(tensors, torch.Tensor, 'torch.Tensor', name=name)
-    for i, t in enumerate(out):
-        if not t.is_floating_point(): raise TypeError(f"{name}[{i}]: expected a floating-point tensor, got {describe(t)}")
+    for i, t in enumerate(out): check_float_tensor(t, f"{name}[{i}]")
     return out
 
 def get_total_norm(tensors: torch.Tensor | Iterable[torch.Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False,
@@ -95,7 +96,8 @@ CLIP_RTOL = {'float64': 1e-12, 'float32': RTOL['float32']}
 
 def clip_problem(seed: int = 0, nonfinite: str | None = None) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     "Data and gradients of four parameters (the third without a gradient); `nonfinite` 'inf' or 'nan' plants one."
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_number(seed, 'seed', low=0, integer=True))
+    check_choice(nonfinite, 'nonfinite', (None, 'inf', 'nan'))
     data = [rng.normal(size=s) for s in CLIP_SHAPES]
     grads = [rng.normal(size=s) * scale for s, scale in zip(CLIP_SHAPES, (1.0, 10.0, 1.0, 0.1))]
     grads[2] = None
@@ -123,6 +125,14 @@ CLIP_FUNCTIONS = {
 def clip_run(backend: str, function: str, kwargs: dict, dtype: str = 'float64', device: Any = 'cpu', nonfinite: str | None = None,
              single: bool = False, no_grads: bool = False) -> dict:
     "Call one backend's `function` on a fresh clip problem: {'returned', 'grads'} as NumPy, or {'error': exception type}."
+    check_choice(backend, 'backend', tuple(CLIP_FUNCTIONS))
+    check_choice(function, 'function', tuple(CLIP_FUNCTIONS[backend]))
+    if not isinstance(kwargs, dict): raise TypeError(f"kwargs: expected a dict of arguments of {function}, got {describe(kwargs)}")
+    unknown = sorted(set(kwargs) - set(inspect.signature(CLIP_FUNCTIONS['numpy'][function]).parameters) - {'parameters'}, key=str)
+    if unknown: raise ValueError(f"kwargs: {unknown} are not arguments of {function}")
+    check_choice(dtype, 'dtype', tuple(CLIP_RTOL))
+    device = resolve_device(device)
+    check_bool(single, 'single'); check_bool(no_grads, 'no_grads')
     data, grads = clip_problem(nonfinite=nonfinite)
     if no_grads: grads = [None] * len(grads)
     params = _make_params(backend, data, grads, dtype, device)
@@ -164,6 +174,7 @@ def _clip_situations(function: str) -> list[tuple[str, dict, dict]]:
 def check_clip(function: str, dtype: str = 'float64', device: Any = 'cpu') -> list[Comparison]:
     "NumPy and our PyTorch `function` ('clip_grad_norm_' or 'clip_grad_value_') against `torch.nn.utils`, in every situation."
     check_choice(function, 'function', ('clip_grad_norm_', 'clip_grad_value_'))
+    check_choice(dtype, 'dtype', tuple(CLIP_RTOL))
     device = resolve_device(device)
     results = []
     for label, kwargs, options in _clip_situations(function):
@@ -174,7 +185,11 @@ def check_clip(function: str, dtype: str = 'float64', device: Any = 'cpu') -> li
             results += _compare_clip_runs(concept, f"{backend} vs builtin", run, ref, dtype)
     return results
 
-register(Concept('clip_grad_norm_', '85', partial(check_clip, 'clip_grad_norm_'),
-                 'gradient clipping by total norm: norm types 1, 2, 3.5, inf; inf/nan; error_if_nonfinite'))
-register(Concept('clip_grad_value_', '85', partial(check_clip, 'clip_grad_value_'),
-                 'gradient clipping by value: clamp into [-c, c]; inf/nan'))
+register(Concept('clip_grad_norm_', '8e', partial(check_clip, 'clip_grad_norm_'),
+                 'gradient clipping by total norm: norm types 1, 2, 3.5, inf; inf/nan; error_if_nonfinite',
+                 numpy='dlcourse.numpy.clip.clip_grad_norm_', torch='dlcourse.torch.clip.clip_grad_norm_',
+                 builtin='torch.nn.utils.clip_grad_norm_'))
+register(Concept('clip_grad_value_', '8e', partial(check_clip, 'clip_grad_value_'),
+                 'gradient clipping by value: clamp into [-c, c]; inf/nan',
+                 numpy='dlcourse.numpy.clip.clip_grad_value_', torch='dlcourse.torch.clip.clip_grad_value_',
+                 builtin='torch.nn.utils.clip_grad_value_'))

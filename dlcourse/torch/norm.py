@@ -5,21 +5,39 @@
 # %% ../../nbs/80b_norm_torch.ipynb #793f8f2b
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..core import resolve_device, resolve_dtype, to_numpy, torch_dtype
-from ..crosscheck import Case, Comparison, Concept, compare, register, register_cases
+from ..core import (as_generator, check_bool, check_choice, check_number, describe, resolve_device, resolve_dtype,
+                           to_numpy, torch_dtype)
+from ..crosscheck import RTOL, Case, Comparison, Concept, compare, register, register_cases
 from ..numpy import norm as dnp_norm
 from ..numpy.norm import (batch_norm_axes, check_batch_norm_args, check_batch_norm_input, check_layer_norm_args,
                                  check_layer_norm_input)
+from .init import check_float_tensor
 
 # %% auto #0
 __all__ = ['NORM_LAYERS', 'NORM_TRAINING_CHECKS', 'BatchNorm1d', 'BatchNorm2d', 'LayerNorm', 'channel_data', 'norm_layers',
-           'norm_training_run', 'compare_norm_runs', 'check_norm_training']
+           'norm_training_run', 'check_norm_training']
+
+# %% ../../nbs/80b_norm_torch.ipynb #2ea37630
+def _factory(device: Any, dtype: Any) -> dict:
+    "Checked `device=` and `dtype=` for a layer's tensors (None keeps PyTorch's default)."
+    return dict(device=None if device is None else resolve_device(device), dtype=None if dtype is None else torch_dtype(dtype))
+
+def _check_tensor_input(input: Any, reference: torch.Tensor | None) -> torch.Tensor:
+    "Check that `input` is a floating tensor with the dtype and on the device of the layer's `reference` tensor (if any)."
+    check_float_tensor(input, 'input')
+    if reference is not None and input.dtype != reference.dtype:
+        raise TypeError(f"input: expected dtype {str(reference.dtype).replace('torch.', '')} (the layer's dtype), got {describe(input)}")
+    if reference is not None and input.device != reference.device:
+        raise ValueError(f"input: expected a tensor on {reference.device} (the layer's device), got one on {input.device}")
+    return input
 
 # %% ../../nbs/80b_norm_torch.ipynb #6118107d
 class _BatchNorm(nn.Module):
@@ -30,7 +48,7 @@ class _BatchNorm(nn.Module):
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None, *, bias: bool = True):
         super().__init__()
         check_batch_norm_args(num_features, eps, momentum, affine, track_running_stats, bias)
-        factory = dict(device=device, dtype=dtype)
+        factory = _factory(device, dtype)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.register_parameter('weight', nn.Parameter(torch.ones(num_features, **factory)) if affine else None)
@@ -38,7 +56,7 @@ class _BatchNorm(nn.Module):
         tracked = track_running_stats
         self.register_buffer('running_mean', torch.zeros(num_features, **factory) if tracked else None)
         self.register_buffer('running_var', torch.ones(num_features, **factory) if tracked else None)
-        self.register_buffer('num_batches_tracked', torch.tensor(0, dtype=torch.long, device=device) if tracked else None)
+        self.register_buffer('num_batches_tracked', torch.tensor(0, dtype=torch.long, device=factory['device']) if tracked else None)
 
     def reset_running_stats(self) -> None:
         "Forget the running statistics: mean 0, variance 1, no batches counted."
@@ -54,6 +72,7 @@ class _BatchNorm(nn.Module):
         self.running_var.mul_(1 - m).add_(var.reshape(-1) * (n / (n - 1)), alpha=m)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
+        _check_tensor_input(input, self.weight if self.weight is not None else self.running_mean)
         batch_stats = self.training or self.running_mean is None
         check_batch_norm_input(input, self.num_features, self._ndims, batch_stats)
         axes, shape = batch_norm_axes(input.ndim), (1, -1) + (1,) * (input.ndim - 2)
@@ -87,13 +106,14 @@ class LayerNorm(nn.Module):
                  bias: bool = True, device: Any = None, dtype: Any = None):
         super().__init__()
         self.normalized_shape = check_layer_norm_args(normalized_shape, eps, elementwise_affine, bias)
-        factory = dict(device=device, dtype=dtype)
+        factory = _factory(device, dtype)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         affine = elementwise_affine
         self.register_parameter('weight', nn.Parameter(torch.ones(self.normalized_shape, **factory)) if affine else None)
         self.register_parameter('bias', nn.Parameter(torch.zeros(self.normalized_shape, **factory)) if affine and bias else None)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
+        _check_tensor_input(input, self.weight if self.weight is not None else self.bias)
         check_layer_norm_input(input, self.normalized_shape)
         dims = tuple(range(input.ndim - len(self.normalized_shape), input.ndim))
         mean = input.mean(dim=dims, keepdim=True)
@@ -112,18 +132,38 @@ NORM_LAYERS = {
     'LayerNorm': (dnp_norm.LayerNorm, LayerNorm, nn.LayerNorm),
 }
 
-def channel_data(rng: np.random.Generator, shape: tuple[int, ...], dim: int = 1) -> np.ndarray:
+def _check_shape(shape: Any, name: str) -> tuple[int, ...]:
+    "Check that `shape` is a non-empty tuple of positive ints; return it."
+    if not isinstance(shape, tuple) or not shape: raise TypeError(f"{name}: expected a non-empty tuple of ints, got {describe(shape)}")
+    for s in shape: check_number(s, name, low=1, integer=True)
+    return shape
+
+def channel_data(rng: np.random.Generator | int | None, shape: tuple[int, ...], dim: int = 1) -> np.ndarray:
     "Normal samples of `shape` whose mean (in [-3, 3]) and spread (in [0.5, 3]) differ along dimension `dim`."
+    rng, shape = as_generator(rng, 'rng'), _check_shape(shape, 'shape')
+    check_number(dim, 'dim', low=0, high=len(shape) - 1, integer=True)
     size = [1] * len(shape)
     size[dim] = shape[dim]
     return rng.normal(size=shape) * rng.uniform(0.5, 3, size=size) + rng.uniform(-3, 3, size=size)
 
-def norm_layers(name: str, size: Any, rng: np.random.Generator, training: bool = True, **options) -> tuple:
+def _check_layer(name: Any, size: Any, options: Any) -> None:
+    "Check a layer name of NORM_LAYERS, its `size` (num_features, or LayerNorm's normalized_shape) and constructor `options`."
+    check_choice(name, 'name', tuple(NORM_LAYERS))
+    for s in (size if name == 'LayerNorm' and isinstance(size, tuple) else (size,)): check_number(s, 'size', low=1, integer=True)
+    if not isinstance(options, dict): raise TypeError(f"options: expected a dict of constructor arguments, got {describe(options)}")
+    allowed = set(inspect.signature(NORM_LAYERS[name][0]).parameters) - {'num_features', 'normalized_shape', 'dtype'}
+    unknown = sorted(set(options) - allowed, key=str)
+    if unknown: raise ValueError(f"options: {unknown} are not arguments of {name}; it takes {sorted(allowed)}")
+    try: NORM_LAYERS[name][0](size, **options)
+    except (TypeError, ValueError) as e: raise type(e)(f"options: {e}") from e
+
+def norm_layers(name: str, size: Any, rng: np.random.Generator | int | None, training: bool = True, **options) -> tuple:
     """The NumPy, our PyTorch and PyTorch's built-in layer `name` (a key of NORM_LAYERS) in float64, in training mode or not.
 
     The NumPy layer gets random affine parameters and, when it tracks them, random running statistics and batch count;
     the two PyTorch layers are loaded with its state dict."""
-    if name not in NORM_LAYERS: raise ValueError(f"name: expected one of {', '.join(map(repr, NORM_LAYERS))}, got {name!r}")
+    _check_layer(name, size, options)
+    rng, training = as_generator(rng, 'rng'), check_bool(training, 'training')
     np_cls, torch_cls, builtin_cls = NORM_LAYERS[name]
     np_layer = np_cls(size, dtype='float64', **options)
     for p in np_layer.parameters(): p.data = rng.normal(size=p.shape)
@@ -174,9 +214,12 @@ def _layer_norm_cases(rng):
     yield 'elementwise_affine=False', _norm_case('LayerNorm', (3, 4), (2, 3, 4), rng, dim=0, elementwise_affine=False)
     yield 'bias=False', _norm_case('LayerNorm', 5, (4, 5), rng, dim=0, bias=False)
 
-register_cases('BatchNorm1d', '80', _batch_norm_1d_cases, 'batch normalization of (N, C) and (N, C, L) inputs, train and eval')
-register_cases('BatchNorm2d', '80', _batch_norm_2d_cases, 'batch normalization of (N, C, H, W) inputs, train and eval')
-register_cases('LayerNorm', '80', _layer_norm_cases, 'layer normalization over the last dimensions')
+register_cases('BatchNorm1d', '8b', _batch_norm_1d_cases, 'batch normalization of (N, C) and (N, C, L) inputs, train and eval',
+               numpy='dlcourse.numpy.norm.BatchNorm1d', torch='dlcourse.torch.norm.BatchNorm1d', builtin='torch.nn.BatchNorm1d')
+register_cases('BatchNorm2d', '8b', _batch_norm_2d_cases, 'batch normalization of (N, C, H, W) inputs, train and eval',
+               numpy='dlcourse.numpy.norm.BatchNorm2d', torch='dlcourse.torch.norm.BatchNorm2d', builtin='torch.nn.BatchNorm2d')
+register_cases('LayerNorm', '8b', _layer_norm_cases, 'layer normalization over the last dimensions',
+               numpy='dlcourse.numpy.norm.LayerNorm', torch='dlcourse.torch.norm.LayerNorm', builtin='torch.nn.LayerNorm')
 
 # %% ../../nbs/80b_norm_torch.ipynb #9d4e6aad
 def _numpy_step(layer: Any, x: np.ndarray, g: np.ndarray, lr: float) -> dict[str, np.ndarray]:
@@ -202,15 +245,30 @@ def _torch_step(layer: nn.Module, x: torch.Tensor, g: torch.Tensor, lr: float) -
             p.grad = None
     return record
 
+def _check_input_shape(name: str, input_shape: Any) -> None:
+    "Check that layer `name` can train on batches of `input_shape`: its dimensions, and more than one value per channel."
+    _check_shape(input_shape, 'input_shape')
+    ndims = {'BatchNorm1d': (2, 3), 'BatchNorm2d': (4,)}.get(name)
+    if ndims and len(input_shape) not in ndims:
+        raise ValueError(f"input_shape: expected {' or '.join(f'{d}-D' for d in ndims)} batches for {name}, got {input_shape}")
+    if ndims and math.prod(input_shape) // input_shape[1] <= 1:
+        raise ValueError(f"input_shape: batch norm needs more than one value per channel in training, got {input_shape}")
+
 def norm_training_run(name: str, input_shape: tuple[int, ...], options: dict | None = None, steps: int = 20,
                       lr: float = 0.1, dtype: Any = 'float64', device: Any = 'cpu', seed: int = 0) -> dict[str, dict]:
     """Train the NumPy, our PyTorch and the built-in layer `name` side by side for `steps` steps on random batches.
 
     Returns, for 'numpy', 'torch' and 'builtin', every step's output, gradients and buffers stacked along a
     first axis, and 'eval output': the output on a fresh batch in evaluation mode after training."""
-    rng, np_dtype, device = np.random.default_rng(seed), resolve_dtype(dtype), resolve_device(device)
-    size = input_shape[-1] if name == 'LayerNorm' else input_shape[1]
-    layers = dict(zip(('numpy', 'torch', 'builtin'), norm_layers(name, size, rng, True, **(options or {}))))
+    check_choice(name, 'name', tuple(NORM_LAYERS))
+    _check_input_shape(name, input_shape)
+    size, options = input_shape[-1] if name == 'LayerNorm' else input_shape[1], {} if options is None else options
+    _check_layer(name, size, options)
+    check_number(steps, 'steps', low=1, integer=True)
+    check_number(lr, 'lr', low=0)
+    check_number(seed, 'seed', low=0, integer=True)
+    rng, np_dtype, device = np.random.default_rng(seed), resolve_dtype(check_choice(dtype, 'dtype', RTOL)), resolve_device(device)
+    layers = dict(zip(('numpy', 'torch', 'builtin'), norm_layers(name, size, rng, True, **options)))
     layers['numpy'].to(np_dtype)
     for key in ('torch', 'builtin'): layers[key].to(device=device, dtype=torch_dtype(np_dtype))
     dim = 0 if name == 'LayerNorm' else 1
@@ -244,7 +302,7 @@ NORM_TRAINING_CHECKS = {
     'LayerNorm (N, H, W)': ('LayerNorm', (4, 3, 5), {}),
 }
 
-def compare_norm_runs(concept: str, run: dict[str, dict], dtype: str) -> list[Comparison]:
+def _compare_norm_runs(concept: str, run: dict[str, dict], dtype: str) -> list[Comparison]:
     "Compare the NumPy and our PyTorch records of `norm_training_run` against the built-in's, quantity by quantity."
     ref, results = run['builtin'], []
     for key in ('numpy', 'torch'):
@@ -257,8 +315,13 @@ def compare_norm_runs(concept: str, run: dict[str, dict], dtype: str) -> list[Co
 
 def check_norm_training(dtype: str = 'float64', device: Any = 'cpu', steps: int = 20) -> list[Comparison]:
     "20-step training runs of every NORM_TRAINING_CHECKS configuration: NumPy and ours against the built-in."
+    check_choice(dtype, 'dtype', RTOL)
+    device = resolve_device(device)
+    check_number(steps, 'steps', low=1, integer=True)
     return [c for label, (name, shape, options) in NORM_TRAINING_CHECKS.items()
-            for c in compare_norm_runs(label, norm_training_run(name, shape, options, steps, dtype=dtype, device=device), dtype)]
+            for c in _compare_norm_runs(f"Normalization training({label})",
+                                        norm_training_run(name, shape, options, steps, dtype=dtype, device=device), dtype)]
 
-register(Concept('Normalization training', '80', check_norm_training,
-                 'BatchNorm1d/2d and LayerNorm over 20 training steps: outputs, gradients, running statistics, eval output'))
+register(Concept('Normalization training', '8b', check_norm_training,
+                 'BatchNorm1d/2d and LayerNorm over 20 training steps: outputs, gradients, running statistics, eval output',
+                 numpy='dlcourse.numpy.norm.BatchNorm1d', torch='dlcourse.torch.norm.BatchNorm1d', builtin='torch.nn.BatchNorm1d'))
