@@ -144,10 +144,14 @@ def test_gallery():
     assert ex.augmentation_grid(images, ex.make_transform(rotation=10), versions=3).shape == (2, 3, 8, 8)
 
 
+BACKENDS = {'numpy': (npa, lambda x: x), 'torch': (tha, torch.from_numpy)}
+
+
 @pytest.mark.parametrize('call, error, message', [
     (lambda: npa.hflip(np.zeros((8, 8)), [True]), ValueError, 'images: expected a 3-D or 4-D array'),
     (lambda: npa.rotate(np.zeros((1, 8, 8), dtype=np.int64), [0.0]), TypeError, 'images: expected a floating-point dtype'),
     (lambda: npa.translate(np.full((1, 2, 2), np.nan), [[0, 0]]), ValueError, 'images: contains NaN'),
+    (lambda: npa.hflip(np.zeros((0, 2, 2)), np.zeros(0, dtype=bool)), ValueError, 'images: expected at least one image'),
     (lambda: npa.RandomHorizontalFlip(-0.1), ValueError, 'p: expected a value in [0, 1]'),
     (lambda: npa.RandomVerticalFlip(1.1), ValueError, 'p: expected a value in [0, 1]'),
     (lambda: npa.GaussianNoise(-1.0), ValueError, 'std: expected a value >= 0'),
@@ -156,32 +160,210 @@ def test_gallery():
     (lambda: npa.RandomTranslation(-2), ValueError, 'max_shift: expected a value >= 0'),
     (lambda: npa.RandomRotation(float('nan')), ValueError, 'degrees'),
     (lambda: npa.crop(np.zeros((1, 4, 4)), [[0, 3]], 1), ValueError, 'offsets: expected values in [0, 2]'),
-    (lambda: npa.translate(np.zeros((1, 4, 4)), [[0.5, 0]]), ValueError, 'shifts: expected integer (row, column) pairs'),
-    (lambda: npa.rotate(np.zeros((2, 4, 4)), [1.0]), ValueError, 'angles: expected 2 finite angles'),
-    (lambda: npa.add_noise(np.zeros((2, 4, 4)), np.zeros((2, 4))), ValueError, 'noise: expected shape'),
-    (lambda: npa.RandomRotation(5).apply(np.zeros((2, 4, 4)), {'angles': [1.0]}), ValueError, "params['angles']: expected 2"),
+    (lambda: npa.translate(np.zeros((1, 4, 4)), [[0.5, 0]]), TypeError, 'shifts: expected an integer dtype'),
+    (lambda: npa.rotate(np.zeros((2, 4, 4)), [1.0]), ValueError, 'angles: expected shape (2,), one entry per image'),
+    (lambda: npa.add_noise(np.zeros((2, 4, 4)), np.zeros((2, 4))), ValueError, 'noise: expected shape (2, 4, 4)'),
+    (lambda: npa.RandomRotation(5).apply(np.zeros((2, 4, 4)), {'angles': [1.0]}), ValueError, "params['angles']: expected shape (2,)"),
     (lambda: npa.RandomRotation(5).apply(np.zeros((2, 4, 4)), [1.0]), TypeError, 'params: expected a dict'),
     (lambda: npa.RandomRotation(5).sample_params((2, 4), 0), ValueError, 'shape: expected (N, H, W)'),
+    (lambda: npa.RandomRotation(5).sample_params(3, 0), TypeError, 'shape: expected a tuple'),
     (lambda: npa.RandomRotation(5).sample_params((2, 4, 4), 'x'), TypeError, 'rng: expected'),
     (lambda: npa.Compose([npa.RandomCrop(1), None]), TypeError, 'transforms[1]: expected an Augmentation'),
-    (lambda: npa.Compose([npa.RandomCrop(1)]).apply(np.zeros((1, 4, 4)), {}), ValueError, 'params: expected a list of 1'),
+    (lambda: npa.Compose(npa.RandomCrop(1)), TypeError, 'transforms: expected a list of Augmentations'),
+    (lambda: npa.Compose([npa.RandomCrop(1)]).apply(np.zeros((1, 4, 4)), {}), TypeError, 'params: expected a list of 1'),
+    (lambda: npa.Compose([npa.RandomCrop(1)]).apply(np.zeros((1, 4, 4)), [{'offsets': [[0, 3]]}]), ValueError,
+     "params[0]['offsets']: expected values in [0, 2]"),
     (lambda: npa.Augment([], 'flip'), TypeError, 'transform: expected an Augmentation'),
     (lambda: npa.Augment(3, npa.RandomCrop(1)), TypeError, 'dl: expected an iterable'),
+    (lambda: npa.Augment('batches', npa.RandomCrop(1)), TypeError, 'dl: expected an iterable'),
+    (lambda: npa.Augment([], npa.RandomCrop(1), image_shape=(8, 0)), ValueError, 'image_shape: expected (H, W) or (C, H, W)'),
+    (lambda: npa.digit_augmentation(noise=-0.1), ValueError, 'noise: std: expected a value >= 0'),
+    (lambda: npa.crop_window(np.zeros((1, 6, 6)), [[0, 0]], 7, 4), ValueError, 'height: expected a value in [1, 6]'),
+    (lambda: npa.crop_window(np.zeros((1, 6, 6)), [[3, 0]], 4, 4), ValueError, 'offsets: expected values in [0, 2]'),
+    (lambda: npa.rotation_sources([1.0], 4, 4, dtype='int32'), ValueError, 'dtype: expected one of'),
+    (lambda: npa.bilinear_sample(np.zeros((2, 4, 4)), np.zeros((1, 4, 4)), np.zeros((1, 4, 4))), ValueError,
+     'rows: expected one grid per image of images (2)'),
     (lambda: tha.rotate(np.zeros((1, 4, 4)), [0.0]), TypeError, 'images: expected a torch tensor'),
     (lambda: npa.rotate(torch.zeros(1, 4, 4), [0.0]), TypeError, 'images: expected a NumPy array'),
     (lambda: tha.crop(torch.zeros(1, 4, 4), [[3, 0]], 1), ValueError, 'offsets: expected values in [0, 2]'),
-    (lambda: tha.add_noise(torch.zeros(1, 4, 4), np.zeros((1, 4))), ValueError, 'noise: expected shape'),
-    (lambda: tha.rotate(torch.zeros(2, 4, 4), [float('inf'), 0.0]), ValueError, 'angles: expected 2 finite angles'),
-    (lambda: ex.augmentation_grid(np.zeros((8, 8)), ex.make_transform()), ValueError, 'images: expected a 3-D array'),
+    (lambda: tha.add_noise(torch.zeros(1, 4, 4), np.zeros((1, 4))), ValueError, 'noise: expected shape (1, 4, 4)'),
+    (lambda: tha.rotate(torch.zeros(2, 4, 4), [float('inf'), 0.0]), ValueError, 'angles: contains NaN or inf'),
+    (lambda: tha.grid_sample_rotate(torch.zeros(2, 4, 4), [0.0, 0.0]), ValueError, 'images: expected (N, C, H, W)'),
+    (lambda: tha.digit_batches('float16'), ValueError, 'dtype: expected one of'),
+    (lambda: tha.check_augmentation('float64', device='bogus'), ValueError, 'device: expected'),
+    (lambda: ex.augmentation_grid(np.zeros((8, 8)), ex.make_transform()), ValueError, 'images: expected a 3-D or 4-D array'),
     (lambda: ex.augmentation_grid(np.zeros((1, 8, 8)), ex.make_transform(), versions=0), ValueError, 'versions'),
-    (lambda: ex.make_transform(noise=-0.5), ValueError, 'std: expected a value >= 0'),
+    (lambda: ex.augmentation_grid(np.zeros((1, 8, 8)), 'rotate'), TypeError, 'transform: expected an Augmentation'),
+    (lambda: ex.make_transform(noise=-0.5), ValueError, 'noise: std: expected a value >= 0'),
+    (lambda: ex.make_transform(shift=1.5), TypeError, 'shift: max_shift: expected an integer'),
+    (lambda: ex.plot_augmentation_sweep(np.zeros((1, 8, 8))), ValueError, 'image: expected one (H, W) image'),
     (lambda: tha.augmentation_experiment(fraction=0.0), ValueError, 'fraction'),
     (lambda: tha.augmentation_experiment({'bad': 'flip'}), TypeError, "transforms['bad']"),
+    (lambda: tha.augmentation_experiment({'none': None}, seeds=()), ValueError, 'seeds: expected at least one seed'),
+    (lambda: tha.augmentation_experiment({'none': None}, seeds=(0, -1)), ValueError, 'seeds: expected a value >= 0'),
+    (lambda: tha.augmentation_experiment({'none': None}, device='bogus'), ValueError, 'device'),
 ])
 def test_bad_input(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+# --- per-image parameters: one per image, the right dtype, finite, in both backends ---
+
+def _bad_parameters(n):
+    "Per class: valid settings and parameters for a batch of `n` 4x4 images, and bad values of each parameter with the error."
+    one_flag, one_shift = np.array([True]), np.array([[1, 0]])
+    return {
+        'RandomHorizontalFlip': (0.5, 'flip', [(np.array(['no'] * n), TypeError, 'expected booleans'),
+                                             (np.full(n, np.nan), TypeError, 'expected booleans'),
+                                             (np.ones(n), TypeError, 'expected booleans'),
+                                             (one_flag, ValueError, f"expected shape ({n},)"),
+                                             (True, TypeError, 'expected an array or tensor with one entry per image')]),
+        'RandomVerticalFlip': (0.5, 'flip', [(np.array(['yes'] * n), TypeError, 'expected booleans'),
+                                           (one_flag, ValueError, f"expected shape ({n},)")]),
+        'RandomTranslation': (1, 'shifts', [(one_shift, ValueError, f"expected shape ({n}, 2)"),
+                                          (np.full((n, 2), 0.5), TypeError, 'expected an integer dtype'),
+                                          (np.ones((n, 2), dtype=bool), TypeError, 'expected an integer dtype'),
+                                          (np.ones(n, dtype=int), ValueError, f"expected shape ({n}, 2)")]),
+        'RandomCrop': (1, 'offsets', [(one_shift, ValueError, f"expected shape ({n}, 2)"),
+                                     (np.full((n, 2), 3), ValueError, 'expected values in [0, 2]'),
+                                     (np.full((n, 2), -1), ValueError, 'expected values in [0, 2]')]),
+        'RandomRotation': (10.0, 'angles', [(np.array([5.0]), ValueError, f"expected shape ({n},)"),
+                                           (np.full(n, np.nan), ValueError, 'contains NaN or inf'),
+                                           (np.array(['a'] * n), TypeError, 'expected a numeric dtype')]),
+        'GaussianNoise': (0.1, 'noise', [(np.zeros((1, 4, 4)), ValueError, f"expected shape ({n}, 4, 4)"),
+                                        (np.full((n, 4, 4), np.nan), ValueError, 'contains NaN or inf'),
+                                        (np.zeros((n, 4)), ValueError, f"expected shape ({n}, 4, 4)")]),
+    }
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+@pytest.mark.parametrize('name', list(_bad_parameters(3)))
+def test_apply_checks_every_parameter_per_image(backend, name):
+    module, conv = BACKENDS[backend]
+    setting, key, cases = _bad_parameters(3)[name]
+    aug, x = getattr(module, name)(setting), conv(_batch((3, 4, 4)))
+    good = aug.sample_params(x.shape, 0)
+    assert aug.apply(x, good).shape == x.shape
+    for bad, error, message in cases:
+        for value in (bad, torch.as_tensor(bad) if isinstance(bad, np.ndarray) and bad.dtype.kind != 'U' else bad):
+            with pytest.raises(error) as info: aug.apply(x, {key: value})
+            assert f"params['{key}']: {message}" in str(info.value), (name, value)
+    with pytest.raises(ValueError, match=f"params: missing '{key}'"): aug.apply(x, {})
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+def test_functions_check_parameters_per_image(backend):
+    module, conv = BACKENDS[backend]
+    two = conv(_batch((2, 4, 4)))
+    for call, message in [(lambda: module.hflip(two, [True]), 'flip: expected shape (2,)'),
+                          (lambda: module.vflip(two, np.array(['no', 'no'])), 'flip: expected booleans'),
+                          (lambda: module.hflip(two, [np.nan, 1.0]), 'flip: expected booleans'),
+                          (lambda: module.translate(two, [[1, 0]]), 'shifts: expected shape (2, 2)'),
+                          (lambda: module.crop(two, torch.tensor([[1, 1]]), 1), 'offsets: expected shape (2, 2)'),
+                          (lambda: module.rotate(two, 5.0), 'angles: expected an array or tensor'),
+                          (lambda: module.add_noise(two, np.full((2, 4, 4), np.nan)), 'noise: contains NaN or inf')]:
+        with pytest.raises((ValueError, TypeError)) as info: call()
+        assert message in str(info.value)
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+def test_each_image_gets_its_own_offset(backend):
+    "No broadcasting: two images shifted (and cropped) by two different offsets move differently."
+    module, conv = BACKENDS[backend]
+    x = np.zeros((2, 5, 5)); x[:, 2, 2] = 1.0
+    moved = np.asarray(module.translate(conv(x), [[1, 0], [0, -2]]))
+    assert moved[0, 3, 2] == 1.0 and moved[1, 2, 0] == 1.0 and moved.sum() == 2.0
+    cropped = np.asarray(module.crop(conv(x), [[0, 0], [2, 2]], padding=1))
+    assert cropped[0, 3, 3] == 1.0 and cropped[1, 1, 1] == 1.0
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+def test_a_huge_shift_leaves_zeros_without_a_huge_pad(backend):
+    module, conv = BACKENDS[backend]
+    out = module.translate(conv(np.ones((2, 3, 3))), [[10**12, 0], [0, -10**12]])
+    assert np.asarray(out).sum() == 0.0
+
+
+def test_compose_checks_images_as_its_transforms_do():
+    mixed = npa.Compose([npa.RandomRotation(5.0), tha.RandomRotation(5.0)])
+    for x in (_batch((2, 4, 4)), torch.from_numpy(_batch((2, 4, 4)))):
+        with pytest.raises(TypeError, match='images: expected'): mixed(x, 0)
+    assert isinstance(tha.Compose([tha.RandomRotation(5.0)])(torch.from_numpy(_batch((2, 4, 4))), 0), torch.Tensor)
+    np.testing.assert_array_equal(npa.Compose([])(_batch((2, 4, 4)), 0), _batch((2, 4, 4)))
+
+
+# --- random parameters cover their whole range, in both backends ---
+
+N_DRAWS = 4000
+
+
+def _one_hot_batch(n, size=9):
+    "`n` images with a single bright pixel at the centre."
+    x = np.zeros((n, size, size)); x[:, size // 2, size // 2] = 1.0
+    return x
+
+
+def _displacements(out, size=9):
+    "Where each image's bright pixel went, as (rows down, columns right) from the centre."
+    out = np.asarray(out).reshape(len(out), -1)
+    assert (out.max(axis=1) == 1.0).all()
+    rows, cols = np.divmod(out.argmax(axis=1), size)
+    return np.stack([rows - size // 2, cols - size // 2], axis=1)
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+@pytest.mark.parametrize('max_shift', [1, 2, 3])
+def test_translation_draws_every_shift_including_the_largest(backend, max_shift):
+    module, conv = BACKENDS[backend]
+    aug = module.RandomTranslation(max_shift)
+    shifts = aug.sample_params((N_DRAWS, 9, 9), 0)['shifts']
+    values = set(range(-max_shift, max_shift + 1))
+    assert set(shifts[:, 0].tolist()) == values and set(shifts[:, 1].tolist()) == values
+    moved = _displacements(aug(conv(_one_hot_batch(N_DRAWS)), 0))
+    assert set(moved[:, 0].tolist()) == values and set(moved[:, 1].tolist()) == values
+    counts = np.unique(moved[:, 0], return_counts=True)[1]
+    assert counts.min() > 0.7 * N_DRAWS / len(values)                  # uniform, not merely present
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+@pytest.mark.parametrize('padding', [1, 2, 3])
+def test_crop_draws_both_extreme_offsets(backend, padding):
+    module, conv = BACKENDS[backend]
+    aug = module.RandomCrop(padding)
+    offsets = aug.sample_params((N_DRAWS, 9, 9), 1)['offsets']
+    values = set(range(0, 2 * padding + 1))
+    assert set(offsets[:, 0].tolist()) == values and set(offsets[:, 1].tolist()) == values
+    moved = _displacements(aug(conv(_one_hot_batch(N_DRAWS)), 1))     # an offset o moves the image by padding - o
+    shifts = set(range(-padding, padding + 1))
+    assert set(moved[:, 0].tolist()) == shifts and set(moved[:, 1].tolist()) == shifts
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+@pytest.mark.parametrize('degrees', [10.0, 45.0, 180.0])
+def test_rotation_angles_reach_both_ends_uniformly(backend, degrees):
+    module, conv = BACKENDS[backend]
+    angles = module.RandomRotation(degrees).sample_params((N_DRAWS, 4, 4), 2)['angles']
+    assert -degrees <= angles.min() < -0.99 * degrees and 0.99 * degrees < angles.max() <= degrees
+    counts = np.histogram(angles, bins=8, range=(-degrees, degrees))[0]
+    assert counts.min() > 0.8 * N_DRAWS / 8                              # every eighth of the range, evenly
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+@pytest.mark.parametrize('cls', ['RandomHorizontalFlip', 'RandomVerticalFlip'])
+def test_flip_probability(backend, cls):
+    module, conv = BACKENDS[backend]
+    for p in (0.0, 0.3, 1.0):
+        flip = getattr(module, cls)(p).sample_params((N_DRAWS, 4, 4), 3)['flip']
+        assert flip.dtype == bool and abs(flip.mean() - p) < 0.03
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+def test_noise_has_the_asked_spread(backend):
+    module, conv = BACKENDS[backend]
+    noise = module.GaussianNoise(0.2).sample_params((N_DRAWS, 4, 4), 4)['noise']
+    assert abs(noise.mean()) < 0.005 and abs(noise.std() - 0.2) < 0.005
 
 
 def test_inputs_not_modified():

@@ -74,3 +74,21 @@ def test_augmentation_helps_with_five_percent_of_the_data():
 
 def test_generalization_table_rejects_unknown_settings():
     with pytest.raises(ValueError, match='settings'): generalization_table((0,), epochs=1, settings=('batchnorm',))
+
+
+def test_generalization_functions_reject_bad_tables_and_arguments():
+    import matplotlib.pyplot as plt
+    from dlcourse.explore.generalization import draw_generalization, plot_generalization
+    table = generalization_table(seeds=(0,), epochs=1, settings=('none',))
+    with pytest.raises(TypeError, match='table: expected the non-empty dict'): format_generalization({})
+    with pytest.raises(TypeError, match="table: expected a row with runs"): format_generalization({'none': {}})
+    with pytest.raises(ValueError, match='table: expected one of'): plot_generalization({'batchnorm': table['none']})
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): plot_generalization(table, ax='left')
+    with pytest.raises(ValueError, match='fraction'): plot_generalization(table, fraction=0.0)
+    with pytest.raises(TypeError, match='seeds: expected a sequence'): generalization_table(seeds=3)
+    with pytest.raises(ValueError, match='seeds: expected a value >= 0'): generalization_table(seeds=(0, -1))
+    with pytest.raises(TypeError, match='settings: expected a sequence'): generalization_table((0,), settings=object())
+    with pytest.raises(TypeError, match='none: expected True or False'): draw_generalization(0.1, 1, none='yes')
+    with pytest.raises(ValueError, match='ticked: expected one of'): draw_generalization(0.1, 1, batchnorm=True)
+    assert plot_generalization(table, fraction=0.1).get_title().startswith('Digits with 10%')
+    plt.close('all')

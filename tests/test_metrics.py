@@ -274,6 +274,45 @@ def test_torch_metrics_on_gpu():
     with pytest.raises(ValueError, match='y_pred: expected a tensor on cuda'): tm.accuracy(t_true, torch.as_tensor(y_pred))
 
 
+SKLEARN_BLOCKED = "import sys\nsys.modules['sklearn'] = None   # as on a plain install: `import sklearn` fails\n"
+
+
+def test_check_runs_without_sklearn_and_says_what_it_skipped():
+    "A plain install has no scikit-learn: importing the metrics needs none, and the check skips only the comparisons with it."
+    code = SKLEARN_BLOCKED + """
+import json
+import dlcourse.torch.metrics as tm
+from dlcourse.crosscheck import format_table, run_checks
+assert not tm.sklearn_available()
+results = run_checks(('float64',), ['metrics'])
+skipped, ran = [r for r in results if r.skipped], [r for r in results if not r.skipped]
+assert len(skipped) == 9 * 10 and len(ran) == 9 * 6, (len(skipped), len(ran))
+assert all(' vs scikit-learn: ' in r.comparison and 'scikit-learn is not installed' in r.skipped and r.ok for r in skipped)
+assert all('torch vs numpy' in r.comparison and r.ok for r in ran)
+rows = json.loads(json.dumps([r.as_dict() for r in results]))
+assert sum(bool(row['skipped']) for row in rows) == 90 and all(row['max_abs_diff'] is None for row in rows if row['skipped'])
+print(format_table(results))
+"""
+    out = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True).stdout
+    assert 'ok, 90 skipped' in out
+
+
+def test_check_compares_with_sklearn_when_it_is_installed():
+    results = tm.check_metrics('float64')
+    assert len(results) == 9 * 16 and all(r.ok and not r.skipped for r in results)
+    assert sum(' vs scikit-learn: ' in r.comparison for r in results) == 9 * 10
+    assert sum(r.comparison.startswith('torch vs numpy') for r in results) == 9 * 6
+
+
+def test_torch_vs_numpy_catches_a_difference(monkeypatch):
+    "The PyTorch-against-NumPy comparisons fail when the PyTorch side is wrong, with or without scikit-learn."
+    monkeypatch.setattr(tm, 'sklearn_available', lambda: False)
+    right = tm.f1_score
+    monkeypatch.setattr(tm, 'f1_score', lambda *a, **kw: right(*a, **kw) * 0.99)
+    failed = [r for r in tm.check_metrics('float64') if not r.ok]
+    assert failed and all(r.comparison.startswith('torch vs numpy') for r in failed)
+
+
 def test_signatures_mirror_sklearn():
     for name in SCORES + ('fbeta_score', 'precision_recall_fscore_support', 'classification_report', 'confusion_matrix'):
         theirs = {k: v.default for k, v in inspect.signature(getattr(skm, name)).parameters.items()
@@ -346,7 +385,9 @@ def test_bad_options(module):
     with pytest.raises(ValueError, match=r'y_true: label 2 is out of range for num_classes=2 \(labels 0..1\)'): module.confusion_matrix(y, p, num_classes=2)
     with pytest.raises(ValueError, match="normalize: expected one of 'true', 'pred', 'all', None"): module.confusion_matrix(y, p, normalize='rows')
     with pytest.raises(ValueError, match='target_names: expected 3 names'): module.classification_report(y, p, target_names=['a', 'b'])
-    with pytest.raises(TypeError, match='target_names: expected a sequence of strings'): module.classification_report(y, p, target_names='abc')
+    with pytest.raises(TypeError, match='target_names: expected a sequence of 3 names'): module.classification_report(y, p, target_names='abc')
+    with pytest.raises(TypeError, match='target_names: expected a sequence of strings'): module.classification_report(y, p, target_names=[1, 2, 3])
+    with pytest.raises(TypeError, match='target_names: expected a sequence'): module.classification_report(y, p, target_names=object())
     with pytest.raises(ValueError, match='digits: expected a value >= 0'): module.classification_report(y, p, digits=-1)
     with pytest.raises(TypeError, match='output_dict: expected True or False'): module.classification_report(y, p, output_dict=1)
 
@@ -377,8 +418,18 @@ def test_confusion_matrix_helpers():
     with pytest.raises(ValueError, match='cm: expected non-negative counts'): nm.normalize_confusion_matrix(-np.eye(2), 'all')
     with pytest.raises(ValueError, match="normalize: expected one of 'true', 'pred', 'all'"): nm.normalize_confusion_matrix(cm, None)
     with pytest.raises(ValueError, match='k: expected a value >= 1'): nm.most_confused(cm, k=0)
-    with pytest.raises(ValueError, match='labels: expected 3 labels'): nm.most_confused(cm, labels=['a'])
+    with pytest.raises(ValueError, match='labels: expected 3 names'): nm.most_confused(cm, labels=['a'])
+    with pytest.raises(TypeError, match='labels: expected a sequence of 3 names'): nm.most_confused(cm, labels=object())
     with pytest.raises(TypeError, match='cm: expected a numeric dtype'): nm.most_confused(np.array([['a']]))
+
+
+def test_torch_normalize_confusion_matrix_checks_its_matrix():
+    cm = torch.tensor([[5, 1], [2, 3]])
+    torch.testing.assert_close(tm.normalize_confusion_matrix(cm, 'true'), torch.tensor([[5 / 6, 1 / 6], [0.4, 0.6]], dtype=torch.float64))
+    with pytest.raises(TypeError, match='cm: expected a torch tensor'): tm.normalize_confusion_matrix(cm.numpy(), 'true')
+    with pytest.raises(ValueError, match='cm: expected non-negative counts'): tm.normalize_confusion_matrix(-cm, 'true')
+    with pytest.raises(ValueError, match='cm: expected a non-empty square matrix'): tm.normalize_confusion_matrix(torch.ones(2, 3), 'all')
+    with pytest.raises(ValueError, match='normalize: expected one of'): tm.normalize_confusion_matrix(cm, None)
 
 
 def test_plot_confusion_matrix():
@@ -392,6 +443,10 @@ def test_plot_confusion_matrix():
     with pytest.raises(ValueError, match='display_labels: expected 2 names'): nm.plot_confusion_matrix(cm, display_labels=['x'])
     with pytest.raises(ValueError, match='normalize'): nm.plot_confusion_matrix(cm, normalize='rows')
     with pytest.raises(ValueError, match='cm: expected a 2-D array'): nm.plot_confusion_matrix(np.ones(3))
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): nm.plot_confusion_matrix(cm, ax='left')
+    with pytest.raises(ValueError, match='cmap: expected a matplotlib colormap'): nm.plot_confusion_matrix(cm, cmap='no-such-map')
+    with pytest.raises(TypeError, match='title: expected a string'): nm.plot_confusion_matrix(cm, title=3)
+    assert nm.plot_confusion_matrix(cm, cmap=plt.get_cmap('viridis')).images
     plt.close('all')
 
 
@@ -433,9 +488,13 @@ def test_exploration_bad_input():
     with pytest.raises(ValueError, match=r'threshold: expected a value in \[0, 1\]'): em.decide(probs, -0.1)
     with pytest.raises(ValueError, match=r'probs: expected probabilities in \[0, 1\]'): em.threshold_metrics(probs + 1, labels, 0.5)
     with pytest.raises(ValueError, match='y: expected binary labels'): em.threshold_metrics(probs, labels * 2, 0.5)
-    with pytest.raises(ValueError, match='y: expected 50 labels'): em.threshold_metrics(probs, labels[:2], 0.5)
+    with pytest.raises(ValueError, match='probs: expected 2 probabilities'): em.threshold_metrics(probs, labels[:2], 0.5)
     with pytest.raises(ValueError, match='zero_division'): em.threshold_metrics(probs, labels, 0.5, zero_division='x')
-    with pytest.raises(ValueError, match='thresholds: expected a non-empty'): em.threshold_sweep(probs, labels, thresholds=[])
+    with pytest.raises(ValueError, match='thresholds: expected at least 1'): em.threshold_sweep(probs, labels, thresholds=[])
+    with pytest.raises(TypeError, match='thresholds: expected a numeric dtype'): em.threshold_sweep(probs, labels, thresholds=[0.2, 'x'])
+    with pytest.raises(ValueError, match='zero_division: expected 0.0 or 1.0'): em.threshold_metrics(probs, labels, 0.5, zero_division=np.nan)
+    with pytest.raises(TypeError, match='sweep: expected the dict threshold_sweep returns'): em.best_threshold({'threshold': [0.5]})
+    with pytest.raises(TypeError, match='positive_name: expected a string'): em.plot_threshold(probs, labels, 0.5, positive_name=3)
     with pytest.raises(ValueError, match='thresholds: expected 1 to 6'): em.plot_threshold_gallery(probs, labels, thresholds=())
     with pytest.raises(ValueError, match=r'thresholds: expected a value in \[0, 1\]'): em.plot_threshold_gallery(probs, labels, thresholds=(2,))
 

@@ -5,11 +5,13 @@
 # %% ../../nbs/93c_augment_explore.ipynb #40c92bd1
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, explorer
-from ..numpy.augment import (Compose, GaussianNoise, RandomCrop, RandomHorizontalFlip, RandomRotation,
-                                    RandomTranslation, check_images)
+from ..core import CONTROL_STYLE, check_number, describe, explorer
+from ..numpy.augment import (Augmentation, Compose, GaussianNoise, RandomCrop, RandomHorizontalFlip, RandomRotation,
+                                    RandomTranslation, check_images, construct)
 
 # %% auto #0
 __all__ = ['SWEEP', 'make_transform', 'augmentation_grid', 'plot_gallery', 'plot_augmentation_sweep', 'augment_explorer']
@@ -17,14 +19,21 @@ __all__ = ['SWEEP', 'make_transform', 'augmentation_grid', 'plot_gallery', 'plot
 # %% ../../nbs/93c_augment_explore.ipynb #5f614eae
 def make_transform(rotation: float = 0.0, shift: int = 0, padding: int = 0, flip_p: float = 0.0, noise: float = 0.0) -> Compose:
     "A pipeline of the augmentations whose setting is non-zero: rotation (degrees), shift, crop padding, flip probability, noise std."
-    steps = [(rotation, RandomRotation), (shift, RandomTranslation), (padding, RandomCrop), (flip_p, RandomHorizontalFlip),
-             (noise, GaussianNoise)]
-    built = [(value, cls(value)) for value, cls in steps]                  # every setting is checked, zero or not
+    steps = [('rotation', rotation, RandomRotation), ('shift', shift, RandomTranslation), ('padding', padding, RandomCrop),
+             ('flip_p', flip_p, RandomHorizontalFlip), ('noise', noise, GaussianNoise)]
+    built = [(value, construct(name, cls, value)) for name, value, cls in steps]      # every setting is checked, zero or not
     return Compose([t for value, t in built if value != 0])
 
-def augmentation_grid(images: np.ndarray, transform: Compose, versions: int = 6, seed: int = 0) -> np.ndarray:
+def _check_gallery_images(images: Any, name: str = 'images') -> np.ndarray:
+    "Check a gallery's images: a non-empty (n, H, W) float array."
+    check_images(images, name)
+    if images.ndim != 3: raise ValueError(f"{name}: expected a 3-D array (n, H, W), got shape {images.shape}")
+    return images
+
+def augmentation_grid(images: np.ndarray, transform: Augmentation, versions: int = 6, seed: int = 0) -> np.ndarray:
     "`versions` augmented copies of each of the (n, H, W) `images`, as an (n, versions, H, W) array."
-    check_array(images, 'images', ndim=3, kind='float')
+    _check_gallery_images(images)
+    if not isinstance(transform, Augmentation): raise TypeError(f"transform: expected an Augmentation, got {describe(transform)}")
     check_number(versions, 'versions', low=1, high=100, integer=True)
     rng = np.random.default_rng(check_number(seed, 'seed', low=0, integer=True))
     copies = np.repeat(images[:, None], versions, axis=1).reshape((-1,) + images.shape[1:])
@@ -42,8 +51,8 @@ def plot_gallery(images: np.ndarray, rotation: float = 0.0, shift: int = 0, padd
         for j, ax in enumerate(row):
             ax.imshow(images[i] if j == 0 else grid[i, j - 1], cmap='gray_r', vmin=0, vmax=1)
             ax.set_xticks([]); ax.set_yticks([])
-    axes[0, 0].set_title('original', fontsize=8)
-    fig.suptitle(repr(transform), fontsize=8)
+    axes[0, 0].set_title('original', fontsize=9)
+    fig.suptitle(repr(transform), fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -53,8 +62,11 @@ SWEEP = {'rotation (°)': ('rotation', (10, 30, 90)), 'shift (px)': ('shift', (1
 def plot_augmentation_sweep(image: np.ndarray, versions: int = 3, seed: int = 0):
     "One (H, W) `image` under each augmentation alone at three strengths, `versions` samples each; return the Figure."
     import matplotlib.pyplot as plt
-    check_images(image[None])
-    fig, axes = plt.subplots(len(SWEEP), 3 * versions, figsize=(0.9 * 3 * versions, 1.0 * len(SWEEP)))
+    if not isinstance(image, np.ndarray) or image.ndim != 2:
+        raise ValueError(f"image: expected one (H, W) image as a 2-D array, got {describe(image)}")
+    _check_gallery_images(image[None], 'image')
+    check_number(versions, 'versions', low=1, high=10, integer=True)
+    fig, axes = plt.subplots(len(SWEEP), 3 * versions, figsize=(0.9 * 3 * versions, 1.0 * len(SWEEP)), squeeze=False)
     for row, (label, (setting, values)) in zip(axes, SWEEP.items()):
         for k, value in enumerate(values):
             samples = augmentation_grid(image[None], make_transform(**{setting: value}), versions, seed)[0]
@@ -62,8 +74,8 @@ def plot_augmentation_sweep(image: np.ndarray, versions: int = 3, seed: int = 0)
                 ax = row[k * versions + v]
                 ax.imshow(samples[v], cmap='gray_r', vmin=0, vmax=1)
                 ax.set_xticks([]); ax.set_yticks([])
-                if v == 0: ax.set_title(f"{value}", fontsize=8)
-        row[0].set_ylabel(label, fontsize=8)
+                if v == 0: ax.set_title(f"{value}", fontsize=9)
+        row[0].set_ylabel(label, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -74,7 +86,8 @@ def augment_explorer(images: np.ndarray | None = None, versions: int = 6):
     if images is None:
         from dlcourse.data import load_digits
         images = load_digits('float64').images[:5] / 16
-    check_array(images, 'images', ndim=3, kind='float')
+    _check_gallery_images(images)
+    check_number(versions, 'versions', low=1, high=12, integer=True)
     controls = dict(rotation=widgets.FloatSlider(10.0, min=0, max=180, step=5, description='rotation (°)', **CONTROL_STYLE),
                     shift=widgets.IntSlider(1, min=0, max=4, description='shift (px)', **CONTROL_STYLE),
                     padding=widgets.IntSlider(0, min=0, max=4, description='crop padding', **CONTROL_STYLE),

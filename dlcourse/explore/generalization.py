@@ -12,17 +12,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..callbacks import EarlyStopping
-from ..recipes import SPLIT_SEED, digit_loaders, with_dropout
-from ..core import CONTROL_STYLE, check_choice, check_number, explorer, manual_seed
+from ..core import CONTROL_STYLE, check_bool, check_choice, check_number, describe, explorer, manual_seed
 from ..data import digits_splits
 from ..learner import Learner
+from ..numpy.augment import check_seeds
 from ..numpy.losses import CrossEntropyLoss
+from ..numpy.metrics import check_axes
 from ..numpy.nn import MLP
 from ..numpy.optim import SGD
+from ..recipes import SPLIT_SEED, digit_loaders, with_dropout
 
 # %% auto #0
-__all__ = ['SETTINGS', 'RECIPE', 'FRACTIONS', 'GeneralizationResult', 'run_setting', 'generalization_table',
-           'format_generalization', 'plot_generalization', 'draw_generalization', 'generalization_explorer']
+__all__ = ['SETTINGS', 'RECIPE', 'TABLE_KEYS', 'FRACTIONS', 'run_setting', 'generalization_table', 'format_generalization',
+           'plot_generalization', 'draw_generalization', 'generalization_explorer']
 
 # %% ../../nbs/95_generalization.ipynb #40ff68e3
 SETTINGS = {
@@ -35,6 +37,7 @@ SETTINGS = {
 }
 RECIPE = dict(hidden=(256,), lr=0.05, momentum=0.9, batch_size=32, epochs=60, patience=8)
 
+# %% ../../nbs/95_generalization.ipynb #147f1441
 @dataclass(frozen=True)
 class GeneralizationResult:
     "One run: final validation and test accuracy (after restoring the best weights if early stopping) and the curves."
@@ -46,6 +49,7 @@ class GeneralizationResult:
     train_loss: np.ndarray
     epochs_run: int
 
+# %% ../../nbs/95_generalization.ipynb #17d69cbb
 @lru_cache(maxsize=128)
 def run_setting(name: str, seed: int = 0, epochs: int = RECIPE['epochs'], fraction: float = 0.1) -> GeneralizationResult:
     "Train the digits MLP on `fraction` of the training split with the remedies of setting `name`; seeded by `seed`."
@@ -66,11 +70,30 @@ def run_setting(name: str, seed: int = 0, epochs: int = RECIPE['epochs'], fracti
                                 *curves, len(history.epochs))
 
 # %% ../../nbs/95_generalization.ipynb #234892fc
+def _check_settings(settings: Any) -> tuple:
+    "Check a sequence of setting names, each a key of `SETTINGS`; return it as a tuple."
+    if not isinstance(settings, Sequence) or isinstance(settings, str):
+        raise TypeError(f"settings: expected a sequence of setting names, got {describe(settings)}")
+    return tuple(check_choice(name, 'settings', SETTINGS) for name in settings)
+
+TABLE_KEYS = ('runs', 'valid_mean', 'valid_std', 'test_mean', 'test_std', 'epochs')
+
+def _check_table(table: Any) -> dict:
+    "Check `table`, what `generalization_table` returns: a non-empty dict of settings to rows of results; return it."
+    if not isinstance(table, dict) or not table:
+        raise TypeError(f"table: expected the non-empty dict generalization_table returns, got {describe(table)}")
+    for name, row in table.items():
+        check_choice(name, 'table', SETTINGS)
+        if not isinstance(row, dict) or any(key not in row for key in TABLE_KEYS):
+            raise TypeError(f"table: expected a row with {', '.join(TABLE_KEYS)} for {name!r}, got {describe(row)}")
+    return table
+
 def generalization_table(seeds: Sequence[int] = (0, 1, 2), epochs: int = RECIPE['epochs'], fraction: float = 0.1,
                          settings: Sequence[str] = tuple(SETTINGS)) -> dict:
     "For each of `settings`: its runs, and mean and std over `seeds` of validation and test accuracy and epochs run."
-    if len(seeds) == 0: raise ValueError("seeds: expected at least one seed")
-    for name in settings: check_choice(name, 'settings', SETTINGS)
+    seeds, settings = check_seeds(seeds), _check_settings(settings)
+    check_number(epochs, 'epochs', low=1, integer=True)
+    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
     table = {}
     for name in settings:
         runs = [run_setting(name, int(s), epochs, fraction) for s in seeds]
@@ -82,7 +105,7 @@ def generalization_table(seeds: Sequence[int] = (0, 1, 2), epochs: int = RECIPE[
 def format_generalization(table: dict) -> str:
     "The table as aligned text: setting, validation and test accuracy (mean ± std), mean epochs run."
     lines = [f"{'setting':<16}{'validation':>16}{'test':>16}{'epochs':>8}"]
-    for name, row in table.items():
+    for name, row in _check_table(table).items():
         lines.append(f"{name:<16}{row['valid_mean']:>9.3f} ± {row['valid_std']:.3f}"
                      f"{row['test_mean']:>9.3f} ± {row['test_std']:.3f}{row['epochs']:>8.0f}")
     return '\n'.join(lines)
@@ -91,6 +114,8 @@ def format_generalization(table: dict) -> str:
 def plot_generalization(table: dict, ax: Any = None, fraction: float = 0.1):
     "Validation accuracy per epoch of every run in `table`, one colour per setting (early-stopped runs end early)."
     import matplotlib.pyplot as plt
+    _check_table(table); check_axes(ax)
+    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
     if ax is None: _, ax = plt.subplots(figsize=(8, 4.5))
     for name, row in table.items():
         colour = f"C{list(SETTINGS).index(name)}"
@@ -98,7 +123,7 @@ def plot_generalization(table: dict, ax: Any = None, fraction: float = 0.1):
             ax.plot(np.arange(1, len(r.valid_curve) + 1), r.valid_curve, color=colour, alpha=0.8, lw=1.2,
                     label=f"{name} ({row['valid_mean']:.3f})" if j == 0 else None)
     late = np.concatenate([r.valid_curve[min(5, len(r.valid_curve) - 1):] for row in table.values() for r in row['runs']])
-    seeds = len(next(iter(table.values()))['runs']) if table else 0
+    seeds = len(next(iter(table.values()))['runs'])
     ax.set(xlabel='epoch', ylabel='validation accuracy', ylim=(late.min() - 0.02, min(1.0, late.max() + 0.02)),
            title=f"Digits with {fraction:.0%} of the training data ({seeds} seed{'s' * (seeds > 1)} each)")
     ax.legend(fontsize=8, loc='lower right')
@@ -110,6 +135,9 @@ FRACTIONS = (0.05, 0.1, 0.2, 0.3)
 
 def draw_generalization(fraction: float = 0.1, seeds: int = 1, **ticked: bool):
     "The validation curves of the ticked settings at `fraction` of the training split, over the first `seeds` seeds."
+    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
+    check_number(seeds, 'seeds', low=1, integer=True)
+    for name, value in ticked.items(): check_bool(value, check_choice(name, 'ticked', SETTINGS))
     chosen = [name for name in SETTINGS if ticked.get(name)]
     if not chosen: return print('tick at least one setting')
     return plot_generalization(generalization_table(range(seeds), fraction=fraction, settings=chosen), fraction=fraction)

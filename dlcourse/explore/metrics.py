@@ -5,19 +5,68 @@
 # %% ../../nbs/94c_metrics_explore.ipynb #15d7c638
 from __future__ import annotations
 
+import numbers
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, explorer, to_numpy
+from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer, to_numpy
 from ..numpy.activations import softmax
-from ..numpy.metrics import (check_labels, check_zero_division, confusion_matrix, plot_confusion_matrix,
+from ..numpy.metrics import (check_axes, check_labels, confusion_matrix, plot_confusion_matrix,
                                     precision_recall_fscore_support)
 
 # %% auto #0
-__all__ = ['one_vs_rest', 'check_probabilities', 'decide', 'threshold_metrics', 'threshold_sweep', 'best_threshold',
-           'plot_probabilities', 'plot_threshold_curves', 'plot_precision_recall', 'plot_threshold',
+__all__ = ['one_vs_rest', 'decide', 'threshold_metrics', 'threshold_sweep', 'best_threshold', 'plot_threshold',
            'plot_threshold_gallery', 'threshold_explorer']
+
+# %% ../../nbs/94c_metrics_explore.ipynb #2a58b5c3
+def check_probs(probs: Any) -> np.ndarray:
+    "Check `probs`, a 1-D float array (or tensor) of probabilities in [0, 1]; return it as a NumPy array."
+    check_array(probs, 'probs', ndim=1, kind='float')
+    probs = to_numpy(probs)
+    if probs.size and (probs.min() < 0 or probs.max() > 1):
+        raise ValueError(f"probs: expected probabilities in [0, 1], got values in [{probs.min()}, {probs.max()}]")
+    return probs
+
+def check_probabilities(probs: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    "Check `probs` (values in [0, 1]) and binary labels `y` of the same length; return them as NumPy arrays."
+    probs, y = check_probs(probs), check_labels(y, 'y')
+    if len(y) != len(probs): raise ValueError(f"probs: expected {len(y)} probabilities (one per label of y), got {len(probs)}")
+    if y.max() > 1: raise ValueError(f"y: expected binary labels 0 and 1, got the label {y.max()}")
+    return probs, y
+
+def check_fill(zero_division: Any) -> float:
+    "Check the precision where nothing is called positive: 0.0 or 1.0 (a curve needs a number there); return it."
+    if isinstance(zero_division, (bool, np.bool_)) or not isinstance(zero_division, numbers.Real) or zero_division not in (0, 1):
+        raise ValueError(f"zero_division: expected 0.0 or 1.0 (the precision where nothing is called positive), got {zero_division!r}")
+    return float(zero_division)
+
+def check_thresholds(thresholds: Any, least: int = 0, most: int | None = None) -> np.ndarray:
+    "Check `thresholds`: a 1-D sequence of `least` to `most` numbers in [0, 1]; return them as a float array."
+    if isinstance(thresholds, (list, tuple)):
+        try: thresholds = np.asarray(thresholds)
+        except ValueError as e: raise TypeError(f"thresholds: expected a flat sequence of numbers, got {thresholds!r}") from e
+    values = to_numpy(check_array(thresholds, 'thresholds', ndim=1, kind='number')).astype(np.float64)
+    if len(values) < least or (most is not None and len(values) > most):
+        want = f"{least} to {most} thresholds" if most is not None else f"at least {least}"
+        raise ValueError(f"thresholds: expected {want}, got {len(values)}")
+    if values.size and (values.min() < 0 or values.max() > 1):
+        raise ValueError(f"thresholds: expected a value in [0, 1], got values in [{values.min()}, {values.max()}]")
+    return values
+
+def check_sweep(sweep: Any) -> dict:
+    "Check `sweep`, the dict `threshold_sweep` returns: equally long arrays of thresholds, precision, recall and F1."
+    keys = ('threshold', 'precision', 'recall', 'f1')
+    if not isinstance(sweep, dict) or any(k not in sweep for k in keys):
+        raise TypeError(f"sweep: expected the dict threshold_sweep returns (keys {', '.join(keys)}), got {describe(sweep)}")
+    lengths = {len(np.atleast_1d(sweep[k])) for k in keys}
+    if len(lengths) != 1 or 0 in lengths: raise ValueError("sweep: expected non-empty arrays of one length for every key")
+    return sweep
+
+def check_name(positive_name: Any) -> str:
+    "Check the display name of the positive class; return it."
+    if not isinstance(positive_name, str): raise TypeError(f"positive_name: expected a string, got {describe(positive_name)}")
+    return positive_name
 
 # %% ../../nbs/94c_metrics_explore.ipynb #a38b5a2e
 def one_vs_rest(scores: Any, y: Any, positive: int) -> tuple[np.ndarray, np.ndarray]:
@@ -28,39 +77,32 @@ def one_vs_rest(scores: Any, y: Any, positive: int) -> tuple[np.ndarray, np.ndar
     check_number(positive, 'positive', low=0, high=scores.shape[1] - 1, integer=True)
     return softmax(scores, dim=1)[:, positive], (y == positive).astype(np.int64)
 
-def check_probabilities(probs: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    "Check `probs` (values in [0, 1]) and binary labels `y` of the same length; return them as NumPy arrays."
-    check_array(probs, 'probs', ndim=1, kind='float')
-    probs, y = to_numpy(probs), check_labels(y, 'y')
-    if len(y) != len(probs): raise ValueError(f"y: expected {len(probs)} labels (one per probability), got {len(y)}")
-    if probs.min() < 0 or probs.max() > 1: raise ValueError(f"probs: expected probabilities in [0, 1], got values in [{probs.min()}, {probs.max()}]")
-    if y.max() > 1: raise ValueError(f"y: expected binary labels 0 and 1, got the label {y.max()}")
-    return probs, y
-
 def decide(probs: Any, threshold: float) -> np.ndarray:
     "1 where the probability reaches `threshold`, 0 elsewhere."
-    check_array(probs, 'probs', ndim=1, kind='float')
+    probs = check_probs(probs)
     check_number(threshold, 'threshold', low=0, high=1)
-    return (to_numpy(probs) >= threshold).astype(np.int64)
+    return (probs >= threshold).astype(np.int64)
 
 # %% ../../nbs/94c_metrics_explore.ipynb #d54b3644
-def threshold_metrics(probs: Any, y: Any, threshold: float, zero_division: Any = 1.0) -> dict[str, Any]:
+def threshold_metrics(probs: Any, y: Any, threshold: float, zero_division: float = 1.0) -> dict[str, Any]:
     "Precision, recall and F1 of the positive class, and the 2x2 confusion matrix, when deciding 1 at `probs >= threshold`."
     probs, y = check_probabilities(probs, y)
-    check_zero_division(zero_division)
+    zero_division = check_fill(zero_division)
     pred = decide(probs, threshold)
     precision, recall, f1, _ = precision_recall_fscore_support(y, pred, average='binary', zero_division=zero_division)
     return dict(threshold=threshold, precision=precision, recall=recall, f1=f1, cm=confusion_matrix(y, pred, num_classes=2))
 
-def threshold_sweep(probs: Any, y: Any, thresholds: Sequence[float] | None = None, zero_division: Any = 1.0) -> dict[str, np.ndarray]:
+def threshold_sweep(probs: Any, y: Any, thresholds: Sequence[float] | None = None, zero_division: float = 1.0) -> dict[str, np.ndarray]:
     "Precision, recall and F1 at each of `thresholds` (default: 201 from 0 to 1), as arrays."
-    thresholds = np.linspace(0, 1, 201) if thresholds is None else np.asarray(thresholds, dtype=np.float64)
-    if thresholds.ndim != 1 or len(thresholds) == 0: raise ValueError("thresholds: expected a non-empty 1-D sequence of thresholds")
+    thresholds = np.linspace(0, 1, 201) if thresholds is None else check_thresholds(thresholds, least=1)
+    probs, y = check_probabilities(probs, y)
+    check_fill(zero_division)
     rows = [threshold_metrics(probs, y, float(t), zero_division) for t in thresholds]
     return {key: np.array([row[key] for row in rows]) for key in ('threshold', 'precision', 'recall', 'f1')}
 
 def best_threshold(sweep: dict[str, np.ndarray]) -> float:
     "The threshold of `sweep` with the largest F1 (the lowest such threshold on a tie)."
+    check_sweep(sweep)
     return float(sweep['threshold'][np.nanargmax(sweep['f1'])])
 
 # %% ../../nbs/94c_metrics_explore.ipynb #910e2930
@@ -68,6 +110,8 @@ def plot_probabilities(probs: Any, y: Any, threshold: float | None = None, ax: A
     "Histograms (log counts) of the probabilities of the positive and of the other examples; return the Axes."
     import matplotlib.pyplot as plt
     probs, y = check_probabilities(probs, y)
+    if threshold is not None: check_number(threshold, 'threshold', low=0, high=1)
+    check_axes(ax); check_name(positive_name)
     if ax is None: ax = plt.subplots(figsize=(4, 3))[1]
     bins = np.linspace(0, 1, 26)
     ax.hist(probs[y == 0], bins=bins, alpha=0.6, label='the rest', color='tab:gray')
@@ -80,11 +124,12 @@ def plot_probabilities(probs: Any, y: Any, threshold: float | None = None, ax: A
 def plot_threshold_curves(sweep: dict[str, np.ndarray], thresholds: Sequence[float] = (), ax: Any = None):
     "Precision, recall and F1 against the threshold, with dashed lines at `thresholds` and a dot at the best F1; return the Axes."
     import matplotlib.pyplot as plt
+    check_sweep(sweep); thresholds = check_thresholds(thresholds); check_axes(ax)
     if ax is None: ax = plt.subplots(figsize=(4, 3))[1]
     for key, name in (('precision', 'precision'), ('recall', 'recall'), ('f1', 'F1')):
         ax.plot(sweep['threshold'], sweep[key], label=name)
     best = best_threshold(sweep)
-    ax.plot(best, sweep['f1'].max(), 'o', color='tab:green', label=f"best F1 at {best:.2f}")
+    ax.plot(best, np.nanmax(sweep['f1']), 'o', color='tab:green', label=f"best F1 at {best:.2f}")
     for t in thresholds: ax.axvline(t, color='black', lw=1, ls='--')
     ax.set(xlabel='threshold', ylim=(0, 1.03), xlim=(0, 1), title='scores vs threshold')
     ax.legend(fontsize=8, loc='lower left')
@@ -93,6 +138,7 @@ def plot_threshold_curves(sweep: dict[str, np.ndarray], thresholds: Sequence[flo
 def plot_precision_recall(sweep: dict[str, np.ndarray], thresholds: Sequence[float] = (), ax: Any = None):
     "The precision-recall curve traced by the sweep, with the points of `thresholds` marked; return the Axes."
     import matplotlib.pyplot as plt
+    check_sweep(sweep); thresholds = check_thresholds(thresholds); check_axes(ax)
     if ax is None: ax = plt.subplots(figsize=(4, 3))[1]
     ax.plot(sweep['recall'], sweep['precision'], color='tab:purple')
     for t in thresholds:
@@ -107,13 +153,14 @@ def plot_precision_recall(sweep: dict[str, np.ndarray], thresholds: Sequence[flo
 def plot_threshold(probs: Any, y: Any, threshold: float, positive_name: str = 'positive', sweep: dict | None = None):
     "Probabilities, scores vs threshold and the confusion matrix at `threshold`, side by side; return the Figure."
     import matplotlib.pyplot as plt
-    sweep = threshold_sweep(probs, y) if sweep is None else sweep
+    check_name(positive_name)
+    sweep = threshold_sweep(probs, y) if sweep is None else check_sweep(sweep)
     m = threshold_metrics(probs, y, threshold)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), gridspec_kw={'width_ratios': [1.1, 1.1, 0.8]})
+    fig, axes = plt.subplots(1, 3, figsize=(8.5, 3.0), gridspec_kw={'width_ratios': [1.1, 1.1, 0.9]})
     plot_probabilities(probs, y, threshold, axes[0], positive_name)
     plot_threshold_curves(sweep, [threshold], axes[1])
     plot_confusion_matrix(m['cm'], display_labels=['rest', positive_name], ax=axes[2],
-                          title=f"t = {threshold:.2f}: P {m['precision']:.2f}, R {m['recall']:.2f}, F1 {m['f1']:.2f}")
+                          title=f"t = {threshold:.2f}\nP {m['precision']:.2f}, R {m['recall']:.2f}, F1 {m['f1']:.2f}")
     fig.tight_layout()
     return fig
 
@@ -121,18 +168,18 @@ def plot_threshold(probs: Any, y: Any, threshold: float, positive_name: str = 'p
 def plot_threshold_gallery(probs: Any, y: Any, thresholds: Sequence[float] = (0.05, 0.5, 0.95), positive_name: str = 'positive'):
     "Scores vs threshold and the precision-recall curve with `thresholds` marked, over the confusion matrix at each; return the Figure."
     import matplotlib.pyplot as plt
-    if not 1 <= len(thresholds) <= 6: raise ValueError(f"thresholds: expected 1 to 6 thresholds, got {len(thresholds)}")
-    for t in thresholds: check_number(t, 'thresholds', low=0, high=1)
+    thresholds = check_thresholds(thresholds, least=1, most=6)
+    check_name(positive_name)
     sweep = threshold_sweep(probs, y)
     k = len(thresholds)
-    fig = plt.figure(figsize=(max(8.0, 3.2 * k), 6.8))
+    fig = plt.figure(figsize=(8.5, 6.4))
     grid = fig.add_gridspec(2, 2 * k)
     plot_threshold_curves(sweep, thresholds, fig.add_subplot(grid[0, :k]))
     plot_precision_recall(sweep, thresholds, fig.add_subplot(grid[0, k:]))
     for i, t in enumerate(thresholds):
         m = threshold_metrics(probs, y, t)
         plot_confusion_matrix(m['cm'], display_labels=['rest', positive_name], ax=fig.add_subplot(grid[1, 2 * i:2 * i + 2]),
-                              title=f"t = {t:g}: P {m['precision']:.2f}, R {m['recall']:.2f}")
+                              title=f"t = {t:g}\nP {m['precision']:.2f}, R {m['recall']:.2f}")
     fig.tight_layout()
     return fig
 

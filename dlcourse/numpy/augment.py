@@ -6,55 +6,136 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Iterator, Sequence
+import numbers
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..core import as_generator, check_array, check_number, describe
+from ..core import as_generator, check_array, check_number, describe, is_tensor, resolve_dtype, to_numpy
 from ..data import StandardScaler
 
 # %% auto #0
-__all__ = ['check_images', 'check_params', 'check_batch_shape', 'hflip', 'vflip', 'crop_window', 'check_offsets', 'translate',
-           'crop', 'rotation_sources', 'bilinear_sample', 'rotate', 'add_noise', 'Augmentation', 'RandomHorizontalFlip',
-           'RandomVerticalFlip', 'RandomTranslation', 'RandomCrop', 'RandomRotation', 'GaussianNoise', 'Compose',
-           'rows_as_images', 'Augment', 'digit_augmentation', 'augmented_scaler']
+__all__ = ['hflip', 'vflip', 'crop_window', 'translate', 'crop', 'rotation_sources', 'bilinear_sample', 'rotate', 'add_noise',
+           'Augmentation', 'RandomHorizontalFlip', 'RandomVerticalFlip', 'RandomTranslation', 'RandomCrop',
+           'RandomRotation', 'GaussianNoise', 'Compose', 'Augment', 'digit_augmentation', 'augmented_scaler']
 
 # %% ../../nbs/93a_augment_numpy.ipynb #1fe76aa8
 def check_images(images: Any, name: str = 'images', allow_tensor: bool = False) -> Any:
-    "Check a batch of images: a finite float array (a tensor too if `allow_tensor`) of shape (N, H, W) or (N, C, H, W); return it."
-    return check_array(images, name, ndim=(3, 4), kind='float', allow_tensor=allow_tensor)
+    "Check a batch of images: a finite float array (a tensor too if `allow_tensor`) of shape (N, H, W) or (N, C, H, W), none of it empty."
+    check_array(images, name, ndim=(3, 4), kind='float', allow_tensor=allow_tensor)
+    if 0 in tuple(images.shape):
+        raise ValueError(f"{name}: expected at least one image of at least one pixel, got shape {tuple(images.shape)}")
+    return images
 
-def check_params(params: Any, keys: Sequence[str], n: int) -> dict:
-    "Check that `params` is a dict holding `keys`, each with one entry per image of a batch of `n`; return it."
-    if not isinstance(params, dict): raise TypeError(f"params: expected a dict from sample_params, got {describe(params)}")
-    for key in keys:
-        if key not in params: raise ValueError(f"params: missing {key!r} (expected keys {', '.join(map(repr, keys))})")
-        if len(params[key]) != n: raise ValueError(f"params[{key!r}]: expected {n} entries (one per image), got {len(params[key])}")
-    return params
+def as_array(value: Any, name: str) -> Any:
+    "`value` as a NumPy array when it is a list or tuple; an array or tensor as it is."
+    if not isinstance(value, (list, tuple)): return value
+    try: return np.asarray(value)
+    except ValueError as e: raise TypeError(f"{name}: expected an array, got a ragged {type(value).__name__}") from e
 
-def check_batch_shape(shape: Any) -> tuple:
-    "Check a batch shape (N, H, W) or (N, C, H, W) of positive integers; return it as a tuple."
-    shape = tuple(shape)
-    if len(shape) not in (3, 4) or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
-        raise ValueError(f"shape: expected (N, H, W) or (N, C, H, W) of positive integers, got {shape}")
-    return shape
+def check_per_image(value: Any, name: str, images: Any, kind: str, tail: tuple | None = (), batch: str = 'images') -> Any:
+    """Check a per-image parameter of the batch `images`: an array or tensor (a list is read as an array) of shape
+    (N, *tail) (`tail=None`: the batch's own shape), of dtype `kind` ('bool', 'int' or 'number'), finite; return it.
+    One value for a whole batch is an error, not a broadcast."""
+    value = as_array(value, name)
+    if not (isinstance(value, np.ndarray) or is_tensor(value)):
+        raise TypeError(f"{name}: expected an array or tensor with one entry per image of {batch}, got {describe(value)}")
+    shape = tuple(images.shape) if tail is None else (len(images), *tail)
+    if tuple(value.shape) != shape:
+        raise ValueError(f"{name}: expected shape {shape}, one entry per image of {batch} (a batch of {len(images)}), "
+                         f"got shape {tuple(value.shape)}")
+    if kind != 'bool': return check_array(value, name, kind=kind)
+    if str(value.dtype) not in ('bool', 'torch.bool'):
+        raise TypeError(f"{name}: expected booleans (True or False for each image), got {describe(value)}")
+    return value
+
+def check_in_range(offsets: Any, name: str, high: tuple[int, int]) -> Any:
+    "Check that (row, column) offsets lie in [0, high[0]] x [0, high[1]]; return them."
+    rows, cols = (to_numpy(offsets[:, i]) for i in (0, 1))
+    if rows.min() < 0 or cols.min() < 0 or rows.max() > high[0] or cols.max() > high[1]:
+        want = f"[0, {high[0]}]" if high[0] == high[1] else f"[0, {high[0]}] for rows and [0, {high[1]}] for columns"
+        raise ValueError(f"{name}: expected values in {want}, got rows in [{rows.min()}, {rows.max()}] "
+                         f"and columns in [{cols.min()}, {cols.max()}]")
+    return offsets
+
+def check_crop(images: Any, offsets: Any, padding: Any) -> Any:
+    "Check `padding` and the crop `offsets` of `images` (integer (row, column) pairs in [0, 2 padding]); return the offsets."
+    check_number(padding, 'padding', low=0, integer=True)
+    return check_in_range(check_per_image(offsets, 'offsets', images, 'int', (2,)), 'offsets', (2 * padding,) * 2)
+
+def check_window(padded: Any, offsets: Any, height: Any, width: Any) -> Any:
+    "Check the arguments of `crop_window`: a `height` x `width` window at `offsets` inside each image of `padded`; return the offsets."
+    check_number(height, 'height', low=1, high=padded.shape[-2], integer=True)
+    check_number(width, 'width', low=1, high=padded.shape[-1], integer=True)
+    offsets = check_per_image(offsets, 'offsets', padded, 'int', (2,), batch='padded')
+    return check_in_range(offsets, 'offsets', (padded.shape[-2] - height, padded.shape[-1] - width))
+
+def check_rotation(angles: Any, height: Any, width: Any) -> Any:
+    "Check the arguments of `rotation_sources`: 1-D finite angles and a positive image size; return the angles."
+    check_number(height, 'height', low=1, integer=True)
+    check_number(width, 'width', low=1, integer=True)
+    return check_array(as_array(angles, 'angles'), 'angles', ndim=1, kind='number')
+
+def check_sources(images: Any, rows: Any, cols: Any) -> tuple:
+    "Check the source points of `bilinear_sample`: finite float (N, H', W') arrays, one grid per image of `images`."
+    rows, cols = as_array(rows, 'rows'), as_array(cols, 'cols')
+    for name, points in (('rows', rows), ('cols', cols)):
+        check_array(points, name, ndim=3, kind='float')
+        if len(points) != len(images):
+            raise ValueError(f"{name}: expected one grid per image of images ({len(images)}), got shape {tuple(points.shape)}")
+    if tuple(cols.shape) != tuple(rows.shape):
+        raise ValueError(f"cols: expected the shape of rows, {tuple(rows.shape)}, got {tuple(cols.shape)}")
+    return rows, cols
+
+def check_params(params: Any, images: Any, spec: dict, name: str = 'params') -> dict:
+    "Check that `params` holds, for each key of `spec` ({key: (kind, tail)}), a per-image parameter of `images`; return them checked."
+    if not isinstance(params, dict): raise TypeError(f"{name}: expected a dict from sample_params, got {describe(params)}")
+    missing = [key for key in spec if key not in params]
+    if missing: raise ValueError(f"{name}: missing {missing[0]!r} (expected keys {', '.join(map(repr, spec))})")
+    return {key: check_per_image(params[key], f"{name}[{key!r}]", images, kind, tail) for key, (kind, tail) in spec.items()}
+
+def check_batch_shape(shape: Any, name: str = 'shape', image: bool = False) -> tuple:
+    "Check a batch shape (N, H, W) or (N, C, H, W) (with `image`, one image's (H, W) or (C, H, W)) of positive integers."
+    want, lengths = ('(H, W) or (C, H, W)', (2, 3)) if image else ('(N, H, W) or (N, C, H, W)', (3, 4))
+    if not isinstance(shape, Sequence) or isinstance(shape, str):
+        raise TypeError(f"{name}: expected a tuple {want} of positive integers, got {describe(shape)}")
+    if len(shape) not in lengths or not all(isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)) and s > 0
+                                            for s in shape):
+        raise ValueError(f"{name}: expected {want} of positive integers, got {tuple(shape)}")
+    return tuple(int(s) for s in shape)
+
+def check_seeds(seeds: Any) -> tuple:
+    "Check a non-empty sequence of non-negative integer seeds (for the experiments of lessons 9j and 9o); return it as a tuple."
+    if not isinstance(seeds, Sequence) or isinstance(seeds, str):
+        raise TypeError(f"seeds: expected a sequence of integer seeds, got {describe(seeds)}")
+    if not seeds: raise ValueError("seeds: expected at least one seed")
+    return tuple(check_number(s, 'seeds', low=0, integer=True) for s in seeds)
+
+def construct(name: str, build: Callable[[Any], Any], value: Any) -> Any:
+    "`build(value)`, with its ValueError or TypeError naming `name`, the argument the caller was given."
+    try: return build(value)
+    except (ValueError, TypeError) as e:
+        if str(e).startswith(f"{name}:"): raise
+        raise type(e)(f"{name}: {e}") from None
 
 # %% ../../nbs/93a_augment_numpy.ipynb #d86fd648
-def _per_image(flags: np.ndarray, ndim: int) -> np.ndarray:
+def _per_image(values: np.ndarray, ndim: int) -> np.ndarray:
     "Per-image values reshaped (N, 1, 1[, 1]) to broadcast over a batch of `ndim` dimensions."
-    return flags.reshape((-1,) + (1,) * (ndim - 1))
+    return values.reshape((-1,) + (1,) * (ndim - 1))
+
+def _flip(images: np.ndarray, flip: np.ndarray, axis: int) -> np.ndarray:
+    "The images reversed along `axis` where `flip` (one bool per image) is True."
+    return np.where(_per_image(flip, images.ndim), np.flip(images, axis), images)
 
 def hflip(images: np.ndarray, flip: Any) -> np.ndarray:
     "Reverse the columns of the images where `flip` (one bool per image) is True."
     check_images(images)
-    flip = np.asarray(flip, dtype=bool)
-    return np.where(_per_image(flip, images.ndim), images[..., ::-1], images)
+    return _flip(images, to_numpy(check_per_image(flip, 'flip', images, 'bool')), -1)
 
 def vflip(images: np.ndarray, flip: Any) -> np.ndarray:
     "Reverse the rows of the images where `flip` (one bool per image) is True."
     check_images(images)
-    flip = np.asarray(flip, dtype=bool)
-    return np.where(_per_image(flip, images.ndim), images[..., ::-1, :], images)
+    return _flip(images, to_numpy(check_per_image(flip, 'flip', images, 'bool')), -2)
 
 # %% ../../nbs/93a_augment_numpy.ipynb #6cafda79
 def _pad(images: np.ndarray, padding: int) -> np.ndarray:
@@ -62,41 +143,45 @@ def _pad(images: np.ndarray, padding: int) -> np.ndarray:
     width = [(0, 0)] * (images.ndim - 2) + [(padding, padding)] * 2
     return np.pad(images, width)
 
-def crop_window(padded: np.ndarray, offsets: Any, height: int, width: int) -> np.ndarray:
-    "From each image of `padded`, the `height` x `width` window whose top-left corner is at `offsets[i]` (row, column)."
-    offsets = np.asarray(offsets, dtype=np.int64).reshape(len(padded), 2)
+def _crop_window(padded: np.ndarray, offsets: np.ndarray, height: int, width: int) -> np.ndarray:
+    "The window of `crop_window`, for checked arguments."
+    offsets = offsets.astype(np.int64, copy=False)
     lead = (1,) * (padded.ndim - 3)
     rows = (offsets[:, :1] + np.arange(height)).reshape((-1,) + lead + (height, 1))
     cols = (offsets[:, 1:] + np.arange(width)).reshape((-1,) + lead + (1, width))
     return np.take_along_axis(np.take_along_axis(padded, rows, axis=-2), cols, axis=-1)
 
-def check_offsets(offsets: Any, low: int, high: int, name: str) -> np.ndarray:
-    "Check integer (row, column) pairs, one per image, within [low, high]; return them as an int64 array."
-    offsets = np.asarray(offsets)
-    if offsets.ndim != 2 or offsets.shape[1] != 2 or not np.issubdtype(offsets.dtype, np.integer):
-        raise ValueError(f"{name}: expected integer (row, column) pairs of shape (N, 2), got {describe(offsets)}")
-    if offsets.size and (offsets.min() < low or offsets.max() > high):
-        raise ValueError(f"{name}: expected values in [{low}, {high}], got values in [{offsets.min()}, {offsets.max()}]")
-    return offsets.astype(np.int64)
+def crop_window(padded: np.ndarray, offsets: Any, height: int, width: int) -> np.ndarray:
+    "From each image of `padded`, the `height` x `width` window whose top-left corner is at `offsets[i]` (row, column)."
+    check_images(padded, 'padded')
+    return _crop_window(padded, to_numpy(check_window(padded, offsets, height, width)), height, width)
+
+def _translate(images: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    "The shifted images of `translate`, for checked arguments."
+    size = np.array(images.shape[-2:])
+    shifts = np.clip(shifts.astype(np.int64), -size, size)          # further than the image leaves only zeros
+    margin = int(np.abs(shifts).max())
+    return _crop_window(_pad(images, margin), margin - shifts, *images.shape[-2:])
 
 def translate(images: np.ndarray, shifts: Any) -> np.ndarray:
     "Shift each image by `shifts[i]` = (rows down, columns right) whole pixels, filling with zeros."
     check_images(images)
-    shifts = check_offsets(shifts, -10**9, 10**9, 'shifts')
-    margin = int(np.abs(shifts).max(initial=0))
-    return crop_window(_pad(images, margin), margin - shifts, *images.shape[-2:])
+    return _translate(images, to_numpy(check_per_image(shifts, 'shifts', images, 'int', (2,))))
+
+def _crop(images: np.ndarray, offsets: np.ndarray, padding: int) -> np.ndarray:
+    "The cropped images of `crop`, for checked arguments."
+    return _crop_window(_pad(images, padding), offsets, *images.shape[-2:])
 
 def crop(images: np.ndarray, offsets: Any, padding: int) -> np.ndarray:
     "Pad each image with `padding` zeros, then cut back an image-sized window at `offsets[i]` (each in [0, 2 padding])."
     check_images(images)
-    check_number(padding, 'padding', low=0, integer=True)
-    offsets = check_offsets(offsets, 0, 2 * padding, 'offsets')
-    return crop_window(_pad(images, padding), offsets, *images.shape[-2:])
+    return _crop(images, to_numpy(check_crop(images, offsets, padding)), padding)
 
 # %% ../../nbs/93a_augment_numpy.ipynb #652a93f9
-def rotation_sources(angles: Any, height: int, width: int, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+def rotation_sources(angles: Any, height: int, width: int, dtype: Any = 'float64') -> tuple[np.ndarray, np.ndarray]:
     "Source rows and columns (each (N, H, W)) that the output pixels of images rotated by `angles` degrees read from."
-    theta = np.deg2rad(np.asarray(angles, dtype=np.float64)).reshape(-1, 1, 1)
+    angles, dtype = check_rotation(angles, height, width), resolve_dtype(dtype, 'float64')
+    theta = np.deg2rad(to_numpy(angles).astype(np.float64)).reshape(-1, 1, 1)
     cos, sin = np.cos(theta).astype(dtype), np.sin(theta).astype(dtype)
     v = (np.arange(height, dtype=dtype) - np.asarray((height - 1) / 2, dtype=dtype))[:, None]
     u = (np.arange(width, dtype=dtype) - np.asarray((width - 1) / 2, dtype=dtype))[None, :]
@@ -104,9 +189,8 @@ def rotation_sources(angles: Any, height: int, width: int, dtype: Any = np.float
     rows = sin * u + cos * v + np.asarray((height - 1) / 2, dtype=dtype)
     return rows, cols
 
-def bilinear_sample(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    "Read each image at the (N, H', W') source points `rows`, `cols` by bilinear interpolation, zero outside."
-    check_images(images)
+def _bilinear_sample(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    "The samples of `bilinear_sample`, for checked arguments."
     height, width = images.shape[-2:]
     images3 = images.reshape(len(images), -1, height * width)                   # (N, C, H W)
     r0, c0 = np.floor(rows), np.floor(cols)
@@ -120,150 +204,181 @@ def bilinear_sample(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> n
         out += values * np.where(inside, weight, 0).astype(images.dtype).reshape(len(images), 1, -1)
     return out.reshape(images.shape[:-2] + rows.shape[1:])
 
+def bilinear_sample(images: np.ndarray, rows: Any, cols: Any) -> np.ndarray:
+    "Read each image at the (N, H', W') source points `rows`, `cols` by bilinear interpolation, zero outside."
+    check_images(images)
+    return _bilinear_sample(images, *(to_numpy(points) for points in check_sources(images, rows, cols)))
+
+def _rotate(images: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    "The rotated images of `rotate`, for checked arguments."
+    return _bilinear_sample(images, *rotation_sources(angles, *images.shape[-2:], dtype=images.dtype))
+
 def rotate(images: np.ndarray, angles: Any) -> np.ndarray:
     "Rotate each image by `angles[i]` degrees counter-clockwise about its centre (bilinear, zero fill)."
     check_images(images)
-    angles = np.asarray(angles, dtype=np.float64)
-    if angles.shape != (len(images),) or not np.isfinite(angles).all():
-        raise ValueError(f"angles: expected {len(images)} finite angles (one per image), got {describe(angles)}")
-    return bilinear_sample(images, *rotation_sources(angles, *images.shape[-2:], dtype=images.dtype))
+    return _rotate(images, to_numpy(check_per_image(angles, 'angles', images, 'number')))
 
 # %% ../../nbs/93a_augment_numpy.ipynb #2e9e1968
+def _add_noise(images: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    "The noisy images of `add_noise`, for checked arguments."
+    return images + noise.astype(images.dtype, copy=False)
+
 def add_noise(images: np.ndarray, noise: Any) -> np.ndarray:
-    "Add the array `noise` (the batch's shape) to the images."
+    "Add `noise` (finite, of the batch's shape) to the images."
     check_images(images)
-    noise = np.asarray(noise)
-    if noise.shape != images.shape: raise ValueError(f"noise: expected shape {images.shape}, got {noise.shape}")
-    return images + noise.astype(images.dtype)
+    return _add_noise(images, to_numpy(check_per_image(noise, 'noise', images, 'number', None)))
 
 # %% ../../nbs/93a_augment_numpy.ipynb #982bf65c
 class Augmentation:
-    "Base class: `sample_params(shape, rng)` rolls the dice, `apply(images, params)` is deterministic."
-    keys: tuple = ()
+    "Base class: `sample_params(shape, rng)` rolls the dice, `apply(images, params)` is deterministic and checks both."
+    spec: dict = {}           # parameter name -> (dtype kind, shape after the batch axis; None: the images' own shape)
+    _check_images = staticmethod(check_images)
 
     def sample_params(self, shape: Sequence[int], rng: Any = None) -> dict:
         "Per-image parameters for a batch of `shape`, drawn from `rng` (a Generator, seed or None)."
         raise NotImplementedError
 
-    def apply(self, images: Any, params: dict) -> Any:
-        "The augmented images for explicit `params`."
-        raise NotImplementedError
+    def apply(self, images: Any, params: Any) -> Any:
+        "The augmented images for explicit `params`, checked first: one entry per image, the right dtype, finite."
+        self._check_images(images)
+        return self._transform(images, self._checked_params(images, params))
 
     def __call__(self, images: Any, rng: Any = None) -> Any:
-        "Augment `images` with freshly drawn parameters (`apply` checks the array or tensor type)."
-        check_images(images, allow_tensor=True)
-        return self.apply(images, self.sample_params(images.shape, rng))
+        "Augment `images` with freshly drawn parameters (valid by construction: only the images are checked)."
+        self._check_images(images)
+        return self._transform(images, self.sample_params(images.shape, rng))
+
+    def _checked_params(self, images: Any, params: Any, name: str = 'params') -> Any:
+        "`params` checked against `spec` for this batch."
+        return check_params(params, images, self.spec, name)
+
+    def _transform(self, images: Any, params: Any) -> Any:
+        "The augmented images, for checked images and parameters."
+        raise NotImplementedError
 
 class RandomHorizontalFlip(Augmentation):
     "Flip each image left-right with probability `p`."
-    keys = ('flip',)
+    spec = {'flip': ('bool', ())}
     def __init__(self, p: float = 0.5): self.p = check_number(p, 'p', low=0, high=1)
     def sample_params(self, shape, rng=None):
         return {'flip': as_generator(rng, 'rng').random(check_batch_shape(shape)[0]) < self.p}
-    def apply(self, images, params):
-        return hflip(images, check_params(params, self.keys, len(images))['flip'])
+    def _transform(self, images, params): return _flip(images, to_numpy(params['flip']), -1)
     def __repr__(self): return f"RandomHorizontalFlip(p={self.p})"
 
 class RandomVerticalFlip(RandomHorizontalFlip):
     "Flip each image upside down with probability `p`."
-    def apply(self, images, params):
-        return vflip(images, check_params(params, self.keys, len(images))['flip'])
+    def _transform(self, images, params): return _flip(images, to_numpy(params['flip']), -2)
     def __repr__(self): return f"RandomVerticalFlip(p={self.p})"
 
 class RandomTranslation(Augmentation):
     "Shift each image by a whole number of pixels, uniform in [-max_shift, max_shift] along each axis, with zero fill."
-    keys = ('shifts',)
+    spec = {'shifts': ('int', (2,))}
     def __init__(self, max_shift: int = 1): self.max_shift = check_number(max_shift, 'max_shift', low=0, integer=True)
     def sample_params(self, shape, rng=None):
         n = check_batch_shape(shape)[0]
         return {'shifts': as_generator(rng, 'rng').integers(-self.max_shift, self.max_shift + 1, size=(n, 2))}
-    def apply(self, images, params):
-        return translate(images, check_params(params, self.keys, len(images))['shifts'])
+    def _transform(self, images, params): return _translate(images, to_numpy(params['shifts']))
     def __repr__(self): return f"RandomTranslation(max_shift={self.max_shift})"
 
 class RandomCrop(Augmentation):
     "Pad each image with `padding` zeros and cut back an image-sized window at a uniformly random position."
-    keys = ('offsets',)
+    spec = {'offsets': ('int', (2,))}
     def __init__(self, padding: int = 1): self.padding = check_number(padding, 'padding', low=0, integer=True)
     def sample_params(self, shape, rng=None):
         n = check_batch_shape(shape)[0]
         return {'offsets': as_generator(rng, 'rng').integers(0, 2 * self.padding + 1, size=(n, 2))}
-    def apply(self, images, params):
-        return crop(images, check_params(params, self.keys, len(images))['offsets'], self.padding)
+    def _checked_params(self, images, params, name='params'):
+        "`params` checked against `spec`, with every offset inside the padded image."
+        params = super()._checked_params(images, params, name)
+        check_in_range(params['offsets'], f"{name}['offsets']", (2 * self.padding,) * 2)
+        return params
+    def _transform(self, images, params): return _crop(images, to_numpy(params['offsets']), self.padding)
     def __repr__(self): return f"RandomCrop(padding={self.padding})"
 
 class RandomRotation(Augmentation):
     "Rotate each image by an angle uniform in [-degrees, degrees] (bilinear interpolation, zero fill)."
-    keys = ('angles',)
+    spec = {'angles': ('number', ())}
     def __init__(self, degrees: float = 10.0): self.degrees = check_number(degrees, 'degrees', low=0)
     def sample_params(self, shape, rng=None):
         n = check_batch_shape(shape)[0]
         return {'angles': as_generator(rng, 'rng').uniform(-self.degrees, self.degrees, size=n)}
-    def apply(self, images, params):
-        return rotate(images, check_params(params, self.keys, len(images))['angles'])
+    def _transform(self, images, params): return _rotate(images, to_numpy(params['angles']))
     def __repr__(self): return f"RandomRotation(degrees={self.degrees})"
 
 class GaussianNoise(Augmentation):
     "Add independent normal noise of standard deviation `std` to every pixel."
-    keys = ('noise',)
+    spec = {'noise': ('number', None)}
     def __init__(self, std: float = 0.1): self.std = check_number(std, 'std', low=0)
     def sample_params(self, shape, rng=None):
         return {'noise': as_generator(rng, 'rng').normal(0.0, self.std, size=check_batch_shape(shape))}
-    def apply(self, images, params):
-        return add_noise(images, check_params(params, self.keys, len(images))['noise'])
+    def _transform(self, images, params): return _add_noise(images, to_numpy(params['noise']))
     def __repr__(self): return f"GaussianNoise(std={self.std})"
 
 # %% ../../nbs/93a_augment_numpy.ipynb #06ca3464
 class Compose(Augmentation):
     "Apply `transforms` one after another; the parameters are the list of theirs."
     def __init__(self, transforms: Iterable[Augmentation]):
+        if not isinstance(transforms, Iterable) or isinstance(transforms, (str, Augmentation)):
+            raise TypeError(f"transforms: expected a list of Augmentations, got {describe(transforms)}")
         self.transforms = list(transforms)
         for i, t in enumerate(self.transforms):
             if not isinstance(t, Augmentation): raise TypeError(f"transforms[{i}]: expected an Augmentation, got {describe(t)}")
     def sample_params(self, shape, rng=None):
-        rng = as_generator(rng, 'rng')
+        shape, rng = check_batch_shape(shape), as_generator(rng, 'rng')
         return [t.sample_params(shape, rng) for t in self.transforms]
-    def apply(self, images, params):
+    def _check_images(self, images):
+        "Check `images` as every transform does (so a pipeline mixing NumPy and PyTorch transforms accepts nothing)."
+        checks = {t._check_images for t in self.transforms}
+        for check in checks or [lambda x: check_images(x, allow_tensor=True)]: check(images)
+    def _checked_params(self, images, params, name='params'):
+        "Each transform's parameters checked by it, as `params[i]`."
         if not isinstance(params, list) or len(params) != len(self.transforms):
-            raise ValueError(f"params: expected a list of {len(self.transforms)} parameter dicts, got {describe(params)}")
-        for t, p in zip(self.transforms, params): images = t.apply(images, p)
+            raise TypeError(f"{name}: expected a list of {len(self.transforms)} parameter dicts, got {describe(params)}")
+        return [t._checked_params(images, p, f"{name}[{i}]") for i, (t, p) in enumerate(zip(self.transforms, params))]
+    def _transform(self, images, params):
+        for t, p in zip(self.transforms, params): images = t._transform(images, p)
         return images
     def __repr__(self): return f"Compose([{', '.join(map(repr, self.transforms))}])"
 
-def rows_as_images(rows: np.ndarray, image_shape: Sequence[int]) -> np.ndarray:
+# %% ../../nbs/93a_augment_numpy.ipynb #05d2ea42
+def rows_as_images(rows: Any, image_shape: Sequence[int]) -> Any:
     "View a batch of flattened images (one per row) as images of `image_shape`, checking the pixel count."
+    image_shape = check_batch_shape(image_shape, 'image_shape', image=True)
+    if not (isinstance(rows, np.ndarray) or is_tensor(rows)) or rows.ndim != 2:
+        raise TypeError(f"rows: expected a 2-D array of flattened images, got {describe(rows)}")
     if math.prod(image_shape) != rows.shape[-1]:
-        raise ValueError(f"image_shape: {tuple(image_shape)} has {math.prod(image_shape)} pixels, "
-                         f"but the rows have {rows.shape[-1]}")
-    return rows.reshape((len(rows),) + tuple(image_shape))
+        raise ValueError(f"image_shape: {image_shape} has {math.prod(image_shape)} pixels, but the rows have {rows.shape[-1]}")
+    return rows.reshape((len(rows),) + image_shape)
 
+# %% ../../nbs/93a_augment_numpy.ipynb #3e0ac8ba
 class Augment:
     "Iterate over `dl`, augmenting each input batch (rows reshaped to `image_shape`) with `transform`."
     def __init__(self, dl: Iterable, transform: Augmentation, image_shape: Sequence[int] = (8, 8), generator: Any = None):
-        if not hasattr(dl, '__iter__'): raise TypeError(f"dl: expected an iterable of (input, target) batches, got {describe(dl)}")
+        if not isinstance(dl, Iterable) or isinstance(dl, (str, bytes)):
+            raise TypeError(f"dl: expected an iterable of (input, target) batches, got {describe(dl)}")
         if not isinstance(transform, Augmentation): raise TypeError(f"transform: expected an Augmentation, got {describe(transform)}")
-        self.image_shape = check_batch_shape((1,) + tuple(image_shape))[1:]
+        self.image_shape = check_batch_shape(image_shape, 'image_shape', image=True)
         self.dl, self.transform, self.rng = dl, transform, as_generator(generator)
 
     def __len__(self) -> int: return len(self.dl)
 
     def __iter__(self) -> Iterator[tuple]:
         for x, *rest in self.dl:
-            images = rows_as_images(x, self.image_shape)
-            yield (self.transform(images, self.rng).reshape(x.shape), *rest)
+            yield (self.transform(rows_as_images(x, self.image_shape), self.rng).reshape(x.shape), *rest)
 
 # %% ../../nbs/93a_augment_numpy.ipynb #99913696
 def digit_augmentation(degrees: float = 10.0, noise: float = 0.02) -> Compose:
     "Rotation up to `degrees`, then Gaussian noise of std `noise` on [0, 1] pixels: the course's recipe for 8x8 digits."
-    return Compose([RandomRotation(degrees), GaussianNoise(noise)])
+    return Compose([construct('degrees', RandomRotation, degrees), construct('noise', GaussianNoise, noise)])
 
 # %% ../../nbs/93a_augment_numpy.ipynb #291950d3
 def augmented_scaler(X: np.ndarray, transform: Augmentation, image_shape: Sequence[int] = (8, 8), copies: int = 4,
                      generator: Any = None) -> StandardScaler:
     "A `StandardScaler` fitted on the rows of `X` and `copies` augmented copies: the statistics of the inputs trained on."
     X = check_array(X, 'X', ndim=2, kind='float', allow_tensor=False)
+    if len(X) == 0: raise ValueError("X: expected at least one row (one flattened image per row), got none")
     if not isinstance(transform, Augmentation): raise TypeError(f"transform: expected an Augmentation, got {describe(transform)}")
     check_number(copies, 'copies', low=0, integer=True)
-    images, rng = rows_as_images(X, check_batch_shape((1,) + tuple(image_shape))[1:]), as_generator(generator)
+    images, rng = rows_as_images(X, image_shape), as_generator(generator)
     augmented = [transform(images, rng).reshape(X.shape) for _ in range(copies)]
     return StandardScaler().fit(np.concatenate([X, *augmented]))

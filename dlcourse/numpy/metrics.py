@@ -15,12 +15,9 @@ import numpy as np
 from ..core import check_array, check_bool, check_choice, check_number, describe, to_numpy
 
 # %% auto #0
-__all__ = ['AVERAGES', 'NORMALIZE', 'REPORT_HEADERS', 'check_labels', 'check_targets', 'predictions', 'accuracy',
-           'check_label_list', 'class_index', 'count_pairs', 'check_confusion_matrix', 'normalize_confusion_matrix',
-           'confusion_matrix', 'UndefinedMetricWarning', 'check_zero_division', 'warn_undefined', 'safe_divide',
-           'binary_label', 'check_average', 'nan_average', 'precision_recall_fscore_support', 'precision_score',
-           'recall_score', 'fbeta_score', 'f1_score', 'report_from_scores', 'check_report_options', 'build_report',
-           'classification_report', 'plot_confusion_matrix', 'most_confused']
+__all__ = ['AVERAGES', 'NORMALIZE', 'predictions', 'accuracy', 'normalize_confusion_matrix', 'confusion_matrix',
+           'UndefinedMetricWarning', 'precision_recall_fscore_support', 'precision_score', 'recall_score',
+           'fbeta_score', 'f1_score', 'classification_report', 'plot_confusion_matrix', 'most_confused']
 
 # %% ../../nbs/94a_metrics_numpy.ipynb #a999af43
 def check_labels(y: Any, name: str) -> np.ndarray:
@@ -38,6 +35,23 @@ def check_targets(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"y_pred: expected {len(y_true)} labels (as many as y_true), got {len(y_pred)}")
     return y_true, y_pred
 
+def check_names(names: Any, name: str, n: int, strings: bool = False) -> list:
+    "Check `names`, one per class: a sequence (not a string) of `n` entries, strings if `strings`; return it as a list."
+    if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, np.ndarray)):
+        raise TypeError(f"{name}: expected a sequence of {n} names, got {describe(names)}")
+    if strings and not all(isinstance(v, str) for v in names):
+        raise TypeError(f"{name}: expected a sequence of strings, got {list(names)!r}")
+    if len(names) != n: raise ValueError(f"{name}: expected {n} names (one per class), got {len(names)}")
+    return list(names)
+
+def check_axes(ax: Any) -> Any:
+    "Check that `ax` is None or a matplotlib Axes to draw into; return it."
+    if ax is None: return ax
+    from matplotlib.axes import Axes
+    if not isinstance(ax, Axes): raise TypeError(f"ax: expected a matplotlib Axes or None, got {describe(ax)}")
+    return ax
+
+# %% ../../nbs/94a_metrics_numpy.ipynb #d39775f1
 def predictions(scores: Any) -> np.ndarray:
     "The predicted class of each row of `scores` (n, classes): the index of its largest score."
     check_array(scores, 'scores', ndim=2, kind='number')
@@ -54,6 +68,7 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
 AVERAGES = ('binary', 'micro', 'macro', 'weighted', None)
 NORMALIZE = ('true', 'pred', 'all', None)
 
+# %% ../../nbs/94a_metrics_numpy.ipynb #bc27b97d
 def check_label_list(labels: Any) -> np.ndarray | None:
     "`labels` (None, or distinct non-negative integer labels as a sequence, array or tensor) as a NumPy int64 array."
     if labels is None: return None
@@ -87,6 +102,7 @@ def check_confusion_matrix(cm: Any) -> np.ndarray:
     if (cm < 0).any(): raise ValueError(f"cm: expected non-negative counts, got the value {cm.min()}")
     return cm
 
+# %% ../../nbs/94a_metrics_numpy.ipynb #6ee7d0cb
 def normalize_confusion_matrix(cm: Any, normalize: str) -> np.ndarray:
     "`cm` divided by its row sums ('true'), column sums ('pred') or total ('all'); 0 where the sum is 0."
     cm = check_confusion_matrix(cm)
@@ -119,6 +135,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Any = None, num_classe
 class UndefinedMetricWarning(UserWarning):
     "A metric divided zero by zero and took the value of `zero_division` (scikit-learn's warning of the same name)."
 
+# %% ../../nbs/94a_metrics_numpy.ipynb #e50e414d
 def check_zero_division(zero_division: Any) -> float:
     "Check `zero_division` is 'warn', 0.0, 1.0 or NaN; return the value an undefined metric takes (0.0 for 'warn')."
     if isinstance(zero_division, str) and zero_division == 'warn': return 0.0
@@ -250,11 +267,7 @@ def check_report_options(labels: np.ndarray, target_names: Any, digits: Any, out
     check_number(digits, 'digits', low=0, integer=True)
     check_bool(output_dict, 'output_dict')
     if target_names is None: return [str(l) for l in labels]
-    if isinstance(target_names, str) or not all(isinstance(n, str) for n in target_names):
-        raise TypeError(f"target_names: expected a sequence of strings, got {describe(target_names)}")
-    if len(target_names) != len(labels):
-        raise ValueError(f"target_names: expected {len(labels)} names (one per label {labels.tolist()}), got {len(target_names)}")
-    return list(target_names)
+    return check_names(target_names, 'target_names', len(labels), strings=True)
 
 # %% ../../nbs/94a_metrics_numpy.ipynb #691499bc
 def build_report(present: Sequence[int], labels: Any, prfs: Callable[[np.ndarray, str | None], tuple],
@@ -270,6 +283,7 @@ def build_report(present: Sequence[int], labels: Any, prfs: Callable[[np.ndarray
                 for heading, average in ((micro, 'micro'), ('macro avg', 'macro'), ('weighted avg', 'weighted'))}
     return report_from_scores(names, per_class, averages, digits, output_dict)
 
+# %% ../../nbs/94a_metrics_numpy.ipynb #49f18260
 def classification_report(y_true: Any, y_pred: Any, *, labels: Any = None, target_names: Sequence[str] | None = None,
                           digits: int = 2, output_dict: bool = False, zero_division: Any = 'warn') -> str | dict:
     "Precision, recall, F1 and support per class, then accuracy (or micro), macro and weighted averages."
@@ -280,14 +294,18 @@ def classification_report(y_true: Any, y_pred: Any, *, labels: Any = None, targe
 
 # %% ../../nbs/94a_metrics_numpy.ipynb #3274433c
 def plot_confusion_matrix(cm: Any, *, display_labels: Sequence | None = None, normalize: str | None = None,
-                          ax: Any = None, cmap: str = 'Blues', title: str | None = None):
+                          ax: Any = None, cmap: Any = 'Blues', title: str | None = None):
     "Draw the confusion matrix `cm` (counts) as an annotated heat map, rows true and columns predicted; return the Axes."
+    import matplotlib
     import matplotlib.pyplot as plt
     counts = check_confusion_matrix(cm)
     check_choice(normalize, 'normalize', NORMALIZE)
     k = len(counts)
-    names = [str(i) for i in range(k)] if display_labels is None else [str(n) for n in display_labels]
-    if len(names) != k: raise ValueError(f"display_labels: expected {k} names (one per class), got {len(names)}")
+    names = [str(i) for i in range(k)] if display_labels is None else [str(n) for n in check_names(display_labels, 'display_labels', k)]
+    check_axes(ax)
+    if not (isinstance(cmap, matplotlib.colors.Colormap) or (isinstance(cmap, str) and cmap in matplotlib.colormaps)):
+        raise ValueError(f"cmap: expected a matplotlib colormap or the name of one, got {cmap!r}")
+    if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
     values = counts if normalize is None else normalize_confusion_matrix(counts, normalize)
     if ax is None: ax = plt.subplots(figsize=(1.0 + 0.45 * max(k, 4), 0.8 + 0.45 * max(k, 4)))[1]
     image = ax.imshow(values, cmap=cmap, vmin=0)
@@ -305,7 +323,6 @@ def most_confused(cm: Any, labels: Sequence | None = None, k: int = 5) -> list[t
     "The `k` largest off-diagonal cells of `cm` as (true label, predicted label, count), largest first."
     cm = check_confusion_matrix(cm)
     check_number(k, 'k', low=1, integer=True)
-    labels = list(range(len(cm))) if labels is None else list(labels)
-    if len(labels) != len(cm): raise ValueError(f"labels: expected {len(cm)} labels (one per class), got {len(labels)}")
+    labels = list(range(len(cm))) if labels is None else check_names(labels, 'labels', len(cm))
     off = [(cm[i, j], i, j) for i in range(len(cm)) for j in range(len(cm)) if i != j and cm[i, j] > 0]
     return [(labels[i], labels[j], v.item()) for v, i, j in sorted(off, key=lambda t: (-t[0], t[1], t[2]))[:k]]

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core import check_number, describe, to_numpy
-from ..crosscheck import Comparison, Concept, compare, register
+from ..core import check_choice, check_number, describe, resolve_device, torch_dtype
+from ..crosscheck import RTOL, Comparison, Concept, compare, register
 from ..numpy import augment as npa
-from ..numpy.augment import check_images, check_offsets, check_params
+from ..numpy.augment import (check_crop, check_images, check_per_image, check_rotation, check_seeds, check_sources,
+                                    check_window)
 
 # %% auto #0
 __all__ = ['Compose', 'Augment', 'AUGMENTATIONS', 'hflip', 'vflip', 'crop_window', 'translate', 'crop', 'rotation_sources',
@@ -23,31 +24,35 @@ __all__ = ['Compose', 'Augment', 'AUGMENTATIONS', 'hflip', 'vflip', 'crop_window
            'default_augmentations', 'augmentation_experiment']
 
 # %% ../../nbs/93b_augment_torch.ipynb #6351d7ef
-def _param(value: Any, images: torch.Tensor, dtype: Any = None) -> torch.Tensor:
-    "A per-image parameter as a tensor on the device of `images` (with `dtype` when given)."
-    return torch.as_tensor(to_numpy(value) if not torch.is_tensor(value) else value, device=images.device, dtype=dtype)
+def _param(value: Any, images: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    "A (checked) per-image parameter, array or tensor, as a tensor on the device of `images` (with `dtype` when given)."
+    return torch.as_tensor(value, device=images.device, dtype=dtype)
 
-def _check_tensor(images: Any) -> torch.Tensor:
+def _check_tensor(images: Any, name: str = 'images') -> torch.Tensor:
     "Check that `images` is a batch of images as a float tensor; return it."
-    if not torch.is_tensor(images): raise TypeError(f"images: expected a torch tensor, got {describe(images)}")
-    return check_images(images, allow_tensor=True)
+    if not torch.is_tensor(images): raise TypeError(f"{name}: expected a torch tensor, got {describe(images)}")
+    return check_images(images, name, allow_tensor=True)
 
 def _per_image(values: torch.Tensor, ndim: int) -> torch.Tensor:
     "Per-image values reshaped (N, 1, 1[, 1]) to broadcast over a batch of `ndim` dimensions."
     return values.reshape((-1,) + (1,) * (ndim - 1))
 
+def _flip(images: torch.Tensor, flip: torch.Tensor, axis: int) -> torch.Tensor:
+    "The images reversed along `axis` where `flip` (one bool per image) is True."
+    return torch.where(_per_image(flip, images.ndim), images.flip(axis), images)
+
 def hflip(images: torch.Tensor, flip: Any) -> torch.Tensor:
     "Reverse the columns of the images where `flip` (one bool per image) is True."
     _check_tensor(images)
-    return torch.where(_per_image(_param(flip, images, torch.bool), images.ndim), images.flip(-1), images)
+    return _flip(images, _param(check_per_image(flip, 'flip', images, 'bool'), images, torch.bool), -1)
 
 def vflip(images: torch.Tensor, flip: Any) -> torch.Tensor:
     "Reverse the rows of the images where `flip` (one bool per image) is True."
     _check_tensor(images)
-    return torch.where(_per_image(_param(flip, images, torch.bool), images.ndim), images.flip(-2), images)
+    return _flip(images, _param(check_per_image(flip, 'flip', images, 'bool'), images, torch.bool), -2)
 
-def crop_window(padded: torch.Tensor, offsets: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    "From each image of `padded`, the `height` x `width` window whose top-left corner is at `offsets[i]` (row, column)."
+def _crop_window(padded: torch.Tensor, offsets: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    "The window of `crop_window`, for checked arguments."
     lead = (1,) * (padded.ndim - 3)
     arange = lambda k: torch.arange(k, device=padded.device)
     rows = (offsets[:, :1] + arange(height)).reshape((-1,) + lead + (height, 1))
@@ -56,23 +61,36 @@ def crop_window(padded: torch.Tensor, offsets: torch.Tensor, height: int, width:
     cols = (offsets[:, 1:] + arange(width)).reshape((-1,) + lead + (1, width)).expand(picked.shape[:-1] + (width,))
     return torch.gather(picked, -1, cols)
 
+def crop_window(padded: torch.Tensor, offsets: Any, height: int, width: int) -> torch.Tensor:
+    "From each image of `padded`, the `height` x `width` window whose top-left corner is at `offsets[i]` (row, column)."
+    _check_tensor(padded, 'padded')
+    return _crop_window(padded, _param(check_window(padded, offsets, height, width), padded, torch.int64), height, width)
+
+def _translate(images: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    "The shifted images of `translate`, for checked arguments."
+    size = torch.tensor(images.shape[-2:], device=images.device)
+    shifts = torch.minimum(torch.maximum(shifts, -size), size)      # further than the image leaves only zeros
+    margin = int(shifts.abs().max())
+    return _crop_window(F.pad(images, (margin,) * 4), margin - shifts, *images.shape[-2:])
+
 def translate(images: torch.Tensor, shifts: Any) -> torch.Tensor:
     "Shift each image by `shifts[i]` = (rows down, columns right) whole pixels, filling with zeros."
     _check_tensor(images)
-    shifts = _param(check_offsets(to_numpy(shifts), -10**9, 10**9, 'shifts'), images, torch.int64)
-    margin = int(shifts.abs().max()) if len(shifts) else 0
-    return crop_window(F.pad(images, (margin,) * 4), margin - shifts, *images.shape[-2:])
+    return _translate(images, _param(check_per_image(shifts, 'shifts', images, 'int', (2,)), images, torch.int64))
+
+def _crop(images: torch.Tensor, offsets: torch.Tensor, padding: int) -> torch.Tensor:
+    "The cropped images of `crop`, for checked arguments."
+    return _crop_window(F.pad(images, (padding,) * 4), offsets, *images.shape[-2:])
 
 def crop(images: torch.Tensor, offsets: Any, padding: int) -> torch.Tensor:
     "Pad each image with `padding` zeros, then cut back an image-sized window at `offsets[i]` (each in [0, 2 padding])."
     _check_tensor(images)
-    check_number(padding, 'padding', low=0, integer=True)
-    offsets = _param(check_offsets(to_numpy(offsets), 0, 2 * padding, 'offsets'), images, torch.int64)
-    return crop_window(F.pad(images, (padding,) * 4), offsets, *images.shape[-2:])
+    return _crop(images, _param(check_crop(images, offsets, padding), images, torch.int64), padding)
 
 # %% ../../nbs/93b_augment_torch.ipynb #57a4ee28
-def rotation_sources(angles: torch.Tensor, height: int, width: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+def rotation_sources(angles: Any, height: int, width: int, dtype: Any = 'float64') -> tuple[torch.Tensor, torch.Tensor]:
     "Source rows and columns (each (N, H, W)) that the output pixels of images rotated by `angles` degrees read from."
+    angles, dtype = torch.as_tensor(check_rotation(angles, height, width)), torch_dtype(dtype, 'float64')
     theta = torch.deg2rad(angles.to(torch.float64)).reshape(-1, 1, 1)
     cos, sin = torch.cos(theta).to(dtype), torch.sin(theta).to(dtype)
     centre = lambda k: torch.tensor((k - 1) / 2, dtype=dtype, device=angles.device)
@@ -80,8 +98,8 @@ def rotation_sources(angles: torch.Tensor, height: int, width: int, dtype: torch
     u = (torch.arange(width, dtype=dtype, device=angles.device) - centre(width))[None, :]
     return sin * u + cos * v + centre(height), cos * u - sin * v + centre(width)
 
-def bilinear_sample(images: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    "Read each image at the (N, H', W') source points `rows`, `cols` by bilinear interpolation, zero outside."
+def _bilinear_sample(images: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    "The samples of `bilinear_sample`, for checked arguments."
     height, width = images.shape[-2:]
     n = len(images)
     images3 = images.reshape(n, -1, height * width)
@@ -96,45 +114,57 @@ def bilinear_sample(images: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor
         out = out + values * torch.where(inside, weight, 0).reshape(n, 1, -1)
     return out.reshape(images.shape[:-2] + rows.shape[1:])
 
+def bilinear_sample(images: torch.Tensor, rows: Any, cols: Any) -> torch.Tensor:
+    "Read each image at the (N, H', W') source points `rows`, `cols` by bilinear interpolation, zero outside."
+    _check_tensor(images)
+    return _bilinear_sample(images, *(_param(points, images, images.dtype) for points in check_sources(images, rows, cols)))
+
+def _rotate(images: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+    "The rotated images of `rotate`, for checked arguments."
+    return _bilinear_sample(images, *rotation_sources(angles, *images.shape[-2:], dtype=images.dtype))
+
 def rotate(images: torch.Tensor, angles: Any) -> torch.Tensor:
     "Rotate each image by `angles[i]` degrees counter-clockwise about its centre (bilinear, zero fill)."
     _check_tensor(images)
-    angles = _param(angles, images, torch.float64)
-    if angles.shape != (len(images),) or not bool(angles.isfinite().all()):
-        raise ValueError(f"angles: expected {len(images)} finite angles (one per image), got {describe(angles)}")
-    return bilinear_sample(images, *rotation_sources(angles, *images.shape[-2:], dtype=images.dtype))
+    return _rotate(images, _param(check_per_image(angles, 'angles', images, 'number'), images, torch.float64))
 
-def add_noise(images: torch.Tensor, noise: Any) -> torch.Tensor:
-    "Add `noise` (the batch's shape) to the images."
-    _check_tensor(images)
-    noise = _param(noise, images, images.dtype)
-    if noise.shape != images.shape: raise ValueError(f"noise: expected shape {tuple(images.shape)}, got {tuple(noise.shape)}")
+def _add_noise(images: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    "The noisy images of `add_noise`, for checked arguments."
     return images + noise
 
+def add_noise(images: torch.Tensor, noise: Any) -> torch.Tensor:
+    "Add `noise` (finite, of the batch's shape) to the images."
+    _check_tensor(images)
+    return _add_noise(images, _param(check_per_image(noise, 'noise', images, 'number', None), images, images.dtype))
+
 # %% ../../nbs/93b_augment_torch.ipynb #ad6dc14b
-class RandomHorizontalFlip(npa.RandomHorizontalFlip):
+class _OnTensors:
+    "Mixin of the PyTorch twins: the images are a float tensor (the parameters may be arrays or tensors)."
+    _check_images = staticmethod(_check_tensor)
+
+class RandomHorizontalFlip(_OnTensors, npa.RandomHorizontalFlip):
     "Flip each image left-right with probability `p` (tensor ops)."
-    def apply(self, images, params): return hflip(images, check_params(params, self.keys, len(images))['flip'])
+    def _transform(self, images, params): return _flip(images, _param(params['flip'], images, torch.bool), -1)
 
-class RandomVerticalFlip(npa.RandomVerticalFlip):
+class RandomVerticalFlip(_OnTensors, npa.RandomVerticalFlip):
     "Flip each image upside down with probability `p` (tensor ops)."
-    def apply(self, images, params): return vflip(images, check_params(params, self.keys, len(images))['flip'])
+    def _transform(self, images, params): return _flip(images, _param(params['flip'], images, torch.bool), -2)
 
-class RandomTranslation(npa.RandomTranslation):
+class RandomTranslation(_OnTensors, npa.RandomTranslation):
     "Shift each image by whole pixels in [-max_shift, max_shift] along each axis, zero fill (tensor ops)."
-    def apply(self, images, params): return translate(images, check_params(params, self.keys, len(images))['shifts'])
+    def _transform(self, images, params): return _translate(images, _param(params['shifts'], images, torch.int64))
 
-class RandomCrop(npa.RandomCrop):
+class RandomCrop(_OnTensors, npa.RandomCrop):
     "Pad by `padding` zeros and cut back an image-sized window at a random position (tensor ops)."
-    def apply(self, images, params): return crop(images, check_params(params, self.keys, len(images))['offsets'], self.padding)
+    def _transform(self, images, params): return _crop(images, _param(params['offsets'], images, torch.int64), self.padding)
 
-class RandomRotation(npa.RandomRotation):
+class RandomRotation(_OnTensors, npa.RandomRotation):
     "Rotate each image by an angle uniform in [-degrees, degrees], bilinear with zero fill (tensor ops)."
-    def apply(self, images, params): return rotate(images, check_params(params, self.keys, len(images))['angles'])
+    def _transform(self, images, params): return _rotate(images, _param(params['angles'], images, torch.float64))
 
-class GaussianNoise(npa.GaussianNoise):
+class GaussianNoise(_OnTensors, npa.GaussianNoise):
     "Add independent normal noise of standard deviation `std` to every pixel (tensor ops)."
-    def apply(self, images, params): return add_noise(images, check_params(params, self.keys, len(images))['noise'])
+    def _transform(self, images, params): return _add_noise(images, _param(params['noise'], images, images.dtype))
 
 Compose, Augment = npa.Compose, npa.Augment
 
@@ -151,20 +181,28 @@ AUGMENTATIONS = {
 def digit_batches(dtype: str, n: int = 16, seed: int = 0) -> list[np.ndarray]:
     "Digit images scaled to [0, 1] as an (n, 8, 8) batch and an (n, 2, 8, 8) batch of `dtype`."
     from dlcourse.data import load_digits
+    check_choice(dtype, 'dtype', tuple(RTOL))
     images = load_digits('float64').images / 16
-    rng = np.random.default_rng(seed)
+    check_number(n, 'n', low=1, high=len(images), integer=True)
+    rng = np.random.default_rng(check_number(seed, 'seed', low=0, integer=True))
     pick = lambda: images[rng.choice(len(images), n, replace=False)]
     return [pick().astype(dtype), np.stack([pick(), pick()], axis=1).astype(dtype)]
 
 def grid_sample_rotate(images: torch.Tensor, angles: Any) -> torch.Tensor:
-    "Rotate (N, C, H, W) `images` by `angles` degrees with `F.grid_sample` (align_corners=True, zero padding)."
-    rows, cols = rotation_sources(_param(angles, images, torch.float64), *images.shape[-2:], dtype=images.dtype)
+    "Rotate (N, C, H, W) `images` (at least 2 x 2) by `angles` degrees with `F.grid_sample` (align_corners=True, zero padding)."
+    _check_tensor(images)
+    if images.ndim != 4 or min(images.shape[-2:]) < 2:
+        raise ValueError(f"images: expected (N, C, H, W) images of at least 2 x 2 pixels, got shape {tuple(images.shape)}")
+    angles = _param(check_per_image(angles, 'angles', images, 'number'), images, torch.float64)
+    rows, cols = rotation_sources(angles, *images.shape[-2:], dtype=images.dtype)
     height, width = images.shape[-2:]
     grid = torch.stack([2 * cols / (width - 1) - 1, 2 * rows / (height - 1) - 1], dim=-1)
     return F.grid_sample(images, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
 
 def check_augmentation(dtype: str = 'float64', device: Any = 'cpu', seed: int = 0) -> list[Comparison]:
     "NumPy vs PyTorch (on `device`) for every augmentation and a pipeline, given the same sampled parameters."
+    check_choice(dtype, 'dtype', tuple(RTOL))
+    device = resolve_device(device)
     results = []
     for batch in digit_batches(dtype, seed=seed):
         shape = 'NCHW' if batch.ndim == 4 else 'NHW'
@@ -183,8 +221,10 @@ def check_augmentation(dtype: str = 'float64', device: Any = 'cpu', seed: int = 
                            grid_sample_rotate(square, angles), dtype))
     return results
 
-register(Concept('augmentation', '93', check_augmentation, 'image augmentation: flips, translation, random crop with '
-                 'padding, rotation (bilinear), Gaussian noise, a pipeline; same parameters in both backends'))
+register(Concept('augmentation', '9j', check_augmentation, 'image augmentation: flips, translation, random crop with '
+                 'padding, rotation (bilinear), Gaussian noise, a pipeline; same parameters in both backends; rotation '
+                 'also against torch.rot90 and F.grid_sample', numpy='dlcourse.numpy.augment.RandomRotation',
+                 torch='dlcourse.torch.augment.RandomRotation', builtin='torch.nn.functional.grid_sample'))
 
 # %% ../../nbs/93b_augment_torch.ipynb #f122fabc
 def default_augmentations() -> dict[str, Any]:
@@ -192,6 +232,16 @@ def default_augmentations() -> dict[str, Any]:
     shift, rotation, noise = npa.RandomTranslation(1), npa.RandomRotation(10.0), npa.GaussianNoise(0.05)
     return {'none': None, 'shift 1 px': shift, 'rotation 10°': rotation, 'noise 0.05': noise,
             'all three': npa.Compose([shift, rotation, noise])}
+
+def _check_transforms(transforms: Any) -> dict:
+    "Check the settings of `augmentation_experiment`: a dict of names to an Augmentation or None; return it."
+    if not isinstance(transforms, dict) or not transforms:
+        raise TypeError(f"transforms: expected a non-empty dict of names to Augmentations (or None), got {describe(transforms)}")
+    for name, t in transforms.items():
+        if not isinstance(name, str): raise TypeError(f"transforms: expected names (str) as keys, got {describe(name)}")
+        if t is not None and not isinstance(t, npa.Augmentation):
+            raise TypeError(f"transforms[{name!r}]: expected an Augmentation or None, got {describe(t)}")
+    return transforms
 
 def augmentation_experiment(transforms: dict[str, Any] | None = None, fraction: float = 0.1, seeds: tuple = (0, 1),
                             epochs: int = 100, device: Any = 'cpu') -> dict[str, list[float]]:
@@ -201,10 +251,10 @@ def augmentation_experiment(transforms: dict[str, Any] | None = None, fraction: 
     from dlcourse.torch.adaptive import Adam
     from dlcourse.torch.losses import CrossEntropyLoss
     from dlcourse.torch.nn import MLP
-    transforms = default_augmentations() if transforms is None else transforms
-    for name, t in transforms.items():
-        if t is not None and not isinstance(t, npa.Augmentation):
-            raise TypeError(f"transforms[{name!r}]: expected an Augmentation or None, got {describe(t)}")
+    transforms = default_augmentations() if transforms is None else _check_transforms(transforms)
+    check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
+    seeds, device = check_seeds(seeds), resolve_device(device)
+    check_number(epochs, 'epochs', low=1, integer=True)
     results = {name: [] for name in transforms}
     for seed in seeds:
         data = digits_splits(fraction=fraction, subset_seed=seed, standardize=False)

@@ -15,16 +15,15 @@ import numpy as np
 import torch
 
 from ..core import check_array, check_choice, check_number, describe, is_tensor, resolve_device, to_numpy
-from ..crosscheck import RTOL, Comparison, Concept, compare, register
+from ..crosscheck import RTOL, Comparison, Concept, compare, register, skipped
 from ..numpy import metrics as np_metrics
-from ..numpy.metrics import (AVERAGES, NORMALIZE, binary_label, build_report, check_average, check_label_list,
-                                    check_zero_division, warn_undefined)
+from ..numpy.metrics import (AVERAGES, NORMALIZE, binary_label, build_report, check_average, check_confusion_matrix,
+                                    check_label_list, check_zero_division, warn_undefined)
 
 # %% auto #0
-__all__ = ['ZERO_DIVISIONS', 'METRICS', 'result_dtype', 'check_labels', 'check_targets', 'predictions', 'accuracy', 'class_index',
-           'count_pairs', 'normalize_confusion_matrix', 'confusion_matrix', 'safe_divide', 'nan_average',
+__all__ = ['ZERO_DIVISIONS', 'predictions', 'accuracy', 'normalize_confusion_matrix', 'confusion_matrix',
            'precision_recall_fscore_support', 'precision_score', 'recall_score', 'fbeta_score', 'f1_score',
-           'classification_report', 'metric_cases', 'metric_results', 'sklearn_results', 'check_metrics']
+           'classification_report', 'metric_cases', 'check_metrics']
 
 # %% ../../nbs/94b_metrics_torch.ipynb #0654e6b6
 def result_dtype(device: torch.device) -> torch.dtype:
@@ -49,6 +48,7 @@ def check_targets(y_true: Any, y_pred: Any) -> tuple[torch.Tensor, torch.Tensor]
         raise ValueError(f"y_pred: expected {len(y_true)} labels (as many as y_true), got {len(y_pred)}")
     return y_true, y_pred
 
+# %% ../../nbs/94b_metrics_torch.ipynb #eeb69b41
 def predictions(scores: torch.Tensor) -> torch.Tensor:
     "The predicted class of each row of `scores` (n, classes): the index of its largest score."
     if not is_tensor(scores): raise TypeError(f"scores: expected a torch tensor, got {describe(scores)}")
@@ -76,12 +76,18 @@ def count_pairs(y_true: torch.Tensor, y_pred: torch.Tensor, classes: torch.Tenso
     cells = k * torch.searchsorted(classes, y_true) + torch.searchsorted(classes, y_pred)
     return torch.bincount(cells, minlength=k * k).reshape(k, k)
 
-def normalize_confusion_matrix(cm: torch.Tensor, normalize: str) -> torch.Tensor:
+def _normalize(cm: torch.Tensor, normalize: str) -> torch.Tensor:
     "`cm` divided by its row sums ('true'), column sums ('pred') or total ('all'); 0 where the sum is 0."
-    check_choice(normalize, 'normalize', NORMALIZE[:-1])
     total = {'true': cm.sum(dim=1, keepdim=True), 'pred': cm.sum(dim=0, keepdim=True), 'all': cm.sum()}[normalize]
     total = total.expand_as(cm).to(result_dtype(cm.device))
     return torch.where(total != 0, cm / torch.where(total != 0, total, 1), 0)
+
+# %% ../../nbs/94b_metrics_torch.ipynb #02b1c03f
+def normalize_confusion_matrix(cm: torch.Tensor, normalize: str) -> torch.Tensor:
+    "`cm` (a square tensor of counts) divided by its row sums ('true'), column sums ('pred') or total ('all'); 0 where the sum is 0."
+    if not is_tensor(cm): raise TypeError(f"cm: expected a torch tensor, got {describe(cm)}")
+    check_confusion_matrix(cm)
+    return _normalize(cm, check_choice(normalize, 'normalize', NORMALIZE[:-1]))
 
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, *, labels: Any = None, num_classes: int | None = None,
                      normalize: str | None = None) -> torch.Tensor:
@@ -101,7 +107,7 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, *, labels: Any 
         raise ValueError(f"labels: at least one of {labels.tolist()} must occur in y_true")
     classes, index = class_index(y_true, y_pred, labels)
     cm = count_pairs(y_true, y_pred, classes)[index][:, index]
-    return cm if normalize is None else normalize_confusion_matrix(cm, normalize)
+    return cm if normalize is None else _normalize(cm, normalize)
 
 # %% ../../nbs/94b_metrics_torch.ipynb #8a8962b4
 def safe_divide(numerator: torch.Tensor, denominator: torch.Tensor, zero_division: Any, metric: str, modifier: str,
@@ -180,7 +186,7 @@ def f1_score(y_true: torch.Tensor, y_pred: torch.Tensor, *, labels: Any = None, 
 def classification_report(y_true: torch.Tensor, y_pred: torch.Tensor, *, labels: Any = None,
                           target_names: Sequence[str] | None = None, digits: int = 2, output_dict: bool = False,
                           zero_division: Any = 'warn') -> str | dict:
-    "Precision, recall, F1 and support per class, then accuracy (or micro), macro and weighted averages (lesson 9a's layout)."
+    "Precision, recall, F1 and support per class, then accuracy (or micro), macro and weighted averages (the NumPy version's layout)."
     y_true, y_pred = check_targets(y_true, y_pred)
     prfs = lambda labels, average: precision_recall_fscore_support(y_true, y_pred, labels=labels, average=average,
                                                                    zero_division=zero_division)
@@ -200,7 +206,8 @@ def _scores(y_true: np.ndarray, n_classes: int, rng: np.random.Generator, dtype:
 
 def metric_cases(dtype: str, seed: int = 0) -> list[tuple[str, np.ndarray, np.ndarray, Sequence[int], list | None]]:
     "(name, y_true, scores, class of each score column, labels) for random and degenerate cases; scores in `dtype`."
-    rng = np.random.default_rng(seed)
+    check_choice(dtype, 'dtype', tuple(RTOL))
+    rng = np.random.default_rng(check_number(seed, 'seed', low=0, integer=True))
     y4, y2 = rng.integers(0, 4, 60), rng.integers(0, 2, 40)
     no2 = rng.choice([0, 1, 3], 40)
     sparse, ones, zeros = rng.integers(0, 3, 30), np.ones(12, dtype=np.int64), np.zeros(12, dtype=np.int64)
@@ -261,6 +268,14 @@ def _compare_results(concept: str, label: str, ours: dict, ref: dict, dtype: str
         out.append(compare(concept, f"{label}: {key}", actual, expected, dtype))
     return out
 
+SKLEARN_MISSING = "scikit-learn is not installed (pip install scikit-learn to compare with it)"
+
+def sklearn_available() -> bool:
+    "Whether scikit-learn, the reference of the metrics check, can be imported here."
+    try: import sklearn.metrics  # noqa: F401
+    except ImportError: return False
+    return True
+
 @functools.lru_cache(maxsize=64)
 def sklearn_results(y_true: tuple, y_pred: tuple, labels: tuple | None) -> dict[str, Any]:
     "scikit-learn's `metric_results` on one case (cached: they depend on the labels only, not on the dtype of the run)."
@@ -268,22 +283,30 @@ def sklearn_results(y_true: tuple, y_pred: tuple, labels: tuple | None) -> dict[
     m = SimpleNamespace(**{name: getattr(skm, name) for name in METRICS[1:]}, accuracy=skm.accuracy_score)
     return metric_results(m, np.array(y_true), np.array(y_pred), None if labels is None else list(labels))
 
+# %% ../../nbs/94b_metrics_torch.ipynb #20584415
 def check_metrics(dtype: str = 'float64', device: Any = 'cpu') -> list[Comparison]:
-    "NumPy and PyTorch (on `device`) metrics against scikit-learn on random and degenerate cases, every average and zero_division."
-    check_choice(dtype, 'dtype', RTOL)
+    "NumPy and PyTorch (on `device`) metrics against each other and scikit-learn (skipped when it is missing) on random and degenerate cases."
+    check_choice(dtype, 'dtype', tuple(RTOL))
     device = resolve_device(device)
     backends = {'numpy': np_metrics, 'torch': SimpleNamespace(**{name: globals()[name] for name in METRICS})}
+    have_sklearn = sklearn_available()
     results = []
     for name, y, scores, columns, labels in metric_cases(dtype):
         concept, columns = f"metrics({name})", np.asarray(columns)
         y_np = columns[np_metrics.predictions(scores)]
         y_torch = torch.as_tensor(columns, device=device)[predictions(torch.as_tensor(scores, device=device))]
         results.append(compare(concept, 'torch vs numpy: predictions', to_numpy(y_torch), y_np, dtype))
-        ref = sklearn_results(tuple(y.tolist()), tuple(y_np.tolist()), None if labels is None else tuple(labels))
-        for backend, (y_t, y_p) in (('numpy', (y, y_np)), ('torch', (torch.as_tensor(y, device=device), y_torch))):
-            results += _compare_results(concept, f"{backend} vs scikit-learn", metric_results(backends[backend], y_t, y_p, labels),
-                                        ref, dtype)
+        ours = {'numpy': metric_results(backends['numpy'], y, y_np, labels),
+                'torch': metric_results(backends['torch'], torch.as_tensor(y, device=device), y_torch, labels)}
+        results += _compare_results(concept, 'torch vs numpy', ours['torch'], ours['numpy'], dtype)
+        ref = sklearn_results(tuple(y.tolist()), tuple(y_np.tolist()), None if labels is None else tuple(labels)) if have_sklearn else None
+        for backend, result in ours.items():
+            label = f"{backend} vs scikit-learn"
+            results += (_compare_results(concept, label, result, ref, dtype) if have_sklearn
+                        else [skipped(concept, f"{label}: {key}", dtype, SKLEARN_MISSING) for key in result])
     return results
 
-register(Concept('metrics', '94', check_metrics, 'accuracy, confusion matrix, precision, recall, F1 (every average and '
-                 'zero_division) and the classification report, NumPy and PyTorch against scikit-learn'))
+register(Concept('metrics', '9m', check_metrics, 'accuracy, confusion matrix, precision, recall, F1 (every average and '
+                 'zero_division) and the classification report: PyTorch against NumPy, both against scikit-learn',
+                 numpy='dlcourse.numpy.metrics.precision_recall_fscore_support',
+                 torch='dlcourse.torch.metrics.precision_recall_fscore_support'))
