@@ -12,22 +12,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core import check_array, check_choice, check_number, describe, is_tensor
+from ..core import check_choice, check_number
 from ..crosscheck import Case, register_cases
 from ..numpy import activations as dnp
 from ..numpy.activations import GELU_APPROXIMATIONS, check_dim
-from .nn import ReLU, away_from_zero
+from .nn import ReLU, away_from_zero, check_tensor_input, relu
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'check_tensor_input', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'gelu', 'softmax', 'Sigmoid', 'Tanh',
-           'LeakyReLU', 'GELU', 'Softmax']
+__all__ = ['ACTIVATIONS', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'softmax', 'Sigmoid', 'Tanh', 'LeakyReLU', 'GELU', 'Softmax',
+           'ReLU', 'relu', 'check_tensor_input']
 
 # %% ../../nbs/20b_activations_torch.ipynb #68252285
-def check_tensor_input(input: Any, name: str = 'input') -> torch.Tensor:
-    "Check that `input` is a floating-point torch tensor (NaN and inf pass through)."
-    if not is_tensor(input): raise TypeError(f"{name}: expected a torch tensor, got {describe(input)}")
-    return check_array(input, name, kind='float', finite=False)
-
 def _neg_abs(input: torch.Tensor) -> torch.Tensor:
     "-|x| with slope -1 for x >= 0 and +1 for x < 0 (abs would give slope 0 at x = 0)."
     return torch.where(input >= 0, -input, input)
@@ -46,11 +41,6 @@ def tanh(input: torch.Tensor) -> torch.Tensor:
     return torch.where(input >= 0, r, -r)
 
 # %% ../../nbs/20b_activations_torch.ipynb #e9e5ace1
-def relu(input: torch.Tensor) -> torch.Tensor:
-    "max(x, 0) elementwise, with slope 0 at x = 0 (the function form of `ReLU`)."
-    check_tensor_input(input)
-    return torch.where(input > 0, input, torch.zeros_like(input))
-
 def leaky_relu(input: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
     "x where x > 0, negative_slope * x elsewhere."
     check_tensor_input(input)
@@ -108,6 +98,7 @@ class Softmax(nn.Module):
     def extra_repr(self) -> str: return f"dim={self.dim}"
 
 ACTIVATIONS = {'relu': ReLU, 'sigmoid': Sigmoid, 'tanh': Tanh, 'leaky_relu': LeakyReLU, 'gelu': GELU}
+_all_ = ['ReLU', 'relu', 'check_tensor_input']
 
 # %% ../../nbs/20b_activations_torch.ipynb #1e60d08d
 def _wide_inputs(rng: np.random.Generator, shape: tuple) -> np.ndarray:
@@ -140,8 +131,13 @@ def _gelu_cases(rng):
         yield f"approximate={approximate}", Case(dnp.GELU(approximate), GELU(approximate), nn.GELU(approximate),
                                                  inputs=(_wide_inputs(rng, (4, 6)),))
 
-register_cases('Sigmoid', '20', _sigmoid_cases, 'logistic sigmoid 1 / (1 + exp(-x))')
-register_cases('Tanh', '20', _tanh_cases, 'hyperbolic tangent')
-register_cases('LeakyReLU', '20', _leaky_relu_cases, 'leaky ReLU: x for x > 0, negative_slope * x otherwise')
-register_cases('Softmax', '20', _softmax_cases, 'softmax along dim (stable, vector-Jacobian backward)')
-register_cases('GELU', '20', _gelu_cases, 'Gaussian error linear unit x * Phi(x), exact and tanh')
+def _register(name: str, make_cases, description: str) -> None:
+    "Register activation `name` for this page; its three implementations all carry that name."
+    register_cases(name, '2b', make_cases, description, numpy=f"dlcourse.numpy.{name}", torch=f"dlcourse.torch.{name}",
+                   builtin=f"torch.nn.{name}")
+
+_register('Sigmoid', _sigmoid_cases, 'logistic sigmoid 1 / (1 + exp(-x))')
+_register('Tanh', _tanh_cases, 'hyperbolic tangent')
+_register('LeakyReLU', _leaky_relu_cases, 'leaky ReLU: x for x > 0, negative_slope * x otherwise')
+_register('Softmax', _softmax_cases, 'softmax along dim (stable, vector-Jacobian backward)')
+_register('GELU', _gelu_cases, 'Gaussian error linear unit x * Phi(x), exact and tanh')
