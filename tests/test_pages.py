@@ -187,7 +187,8 @@ def test_lesson_references_are_links(path):
     plain = [m.group(0) for c in cells(path) if c['cell_type'] == 'markdown'
              for m in re.finditer(r'\b[Ll]essons? \d+[a-z]?\b', markdown_prose(c))]
     assert not plain, f"plain-text lesson references (link them to the page): {plain}"
-    targets = [m for c in cells(path) if c['cell_type'] == 'markdown' for m in re.findall(r'\]\(([^)#]+\.ipynb)', text(c))]
+    targets = [m for c in cells(path) if c['cell_type'] == 'markdown'
+               for m in re.findall(r'\]\((?![a-z]+://)([^)#]+\.ipynb)', text(c))]
     missing = [t for t in targets if not (ROOT / 'nbs' / t).exists()]
     assert not missing, f"links to notebooks that do not exist: {missing}"
 
