@@ -145,21 +145,20 @@ def plot_loss_small_multiples(panels: tuple = SMALL_MULTIPLES, losses: Iterable[
     if not losses: raise ValueError("losses: expected at least one loss to plot")
     check_number(columns, 'columns', low=1, integer=True)
     blocks = -(-len(panels) // columns)
-    fig, axes = plt.subplots(2 * blocks, columns, figsize=(2.8 * columns, 4.1 * blocks), sharex=True, sharey='row', squeeze=False)
+    fig = plt.figure(figsize=(2.8 * columns, 4.1 * blocks), layout='constrained')
+    rows = [sub.subplots(2, columns, sharex=True, sharey='row', squeeze=False)      # one row of loss/derivative pairs each
+            for sub in np.atleast_1d(fig.subfigures(blocks, 1, hspace=0.04))]
     for k, (title, settings) in enumerate(panels):
-        block, col = divmod(k, columns)
-        pair = axes[2 * block:2 * block + 2, col]
+        pair = rows[k // columns][:, k % columns]
         plot_loss_sweep(loss_sweep(losses=losses, **settings), axes=pair, title=title, legend=False)
-        if col: pair[0].set_ylabel(''); pair[1].set_ylabel('')
+        if k % columns: pair[0].set_ylabel(''); pair[1].set_ylabel('')
         pair[1].set_xlabel('z')
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    for k in range(len(panels), blocks * columns):
-        block, col = divmod(k, columns)
-        for ax in axes[2 * block:2 * block + 2, col]: ax.set_axis_off()
-    spare = len(panels) < blocks * columns
-    fig.legend(handles, labels, fontsize=8, **(dict(loc='center', bbox_to_anchor=((2 * columns - 1) / (2 * columns), 0.25 / blocks))
-                                               if spare else dict(loc='lower center', ncol=len(losses))))
-    fig.tight_layout(rect=(0, 0, 1, 1) if spare else (0, 0.06, 1, 1))
+    spare = [rows[k // columns][:, k % columns] for k in range(len(panels), blocks * columns)]
+    for pair in spare:
+        for ax in pair: ax.set_axis_off()
+    handles, labels = rows[0][0, 0].get_legend_handles_labels()
+    if spare: spare[0][1].legend(handles, labels, fontsize=8, loc='center')
+    else: fig.legend(handles, labels, fontsize=8, loc='outside lower center', ncol=min(len(losses), 3))
     return fig
 
 # %% ../../nbs/30c_losses_explore.ipynb #d8a3b3f4
