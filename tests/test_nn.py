@@ -438,3 +438,14 @@ def test_module_method_signatures_have_the_names_pytorch_uses():
         assert ours == list(inspect.signature(getattr(torch.nn.Module, name)).parameters), name
     assert list(inspect.signature(Module.register_buffer).parameters) == ['self', 'name', 'tensor']
     assert list(inspect.signature(Module.to).parameters) == ['self', 'device', 'dtype']
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+def test_torch_layers_on_gpu_name_a_device_mismatch():
+    model = tnn.MLP(3, [4, 2], device='cuda')
+    assert model(torch.ones(5, 3, device='cuda')).device.type == 'cuda'
+    with pytest.raises(TypeError, match=r"input: expected dtype float32 on cuda:0 \(the layer weight's\), got .* on cpu"):
+        model(torch.ones(5, 3))
+    x = torch.tensor([float('nan'), -1.0, 0.0, 2.0], device='cuda', requires_grad=True)
+    tnn.relu(x).sum().backward()
+    assert torch.isnan(tnn.relu(x)[0]) and x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
