@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 import dlcourse.numpy.activations as na
 import dlcourse.torch.activations as ta
-from dlcourse.crosscheck import concepts, relative_error
+from dlcourse.crosscheck import compare, concepts, relative_error
 from dlcourse.explore import activations as ea
 from dlcourse.numpy.nn import ReLU as NumpyReLU
 from dlcourse.torch.nn import ReLU as TorchReLU
@@ -311,9 +311,11 @@ def test_activations_dicts_agree():
         assert relative_error(y_np, y_t) <= 1e-12, name
 
 
-def test_lesson_20_concepts_registered():
-    names = {c.name for c in concepts() if c.lesson == '20'}
-    assert {'Sigmoid', 'Tanh', 'LeakyReLU', 'Softmax', 'GELU'} <= names
+def test_activations_are_registered_on_page_2b_with_their_implementations():
+    registered = {c.name: c for c in concepts()}
+    for name in ('Sigmoid', 'Tanh', 'LeakyReLU', 'Softmax', 'GELU'):
+        c = registered[name]
+        assert (c.lesson, c.numpy, c.torch, c.builtin) == ('2b', f"dlcourse.numpy.{name}", f"dlcourse.torch.{name}", f"torch.nn.{name}")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
@@ -400,3 +402,80 @@ def test_plots_and_widget():
     controls['activation'].value = 'relu'
     controls['depth'].value = 2
     plt.close('all')
+
+
+# ---------------------------------------------------------------- NaN propagates as in PyTorch, forward and backward
+
+NAN_INPUT = np.array([[np.nan, -1.0, 0.0, 2.0], [1.0, np.nan, -3.0, 0.5]])
+
+
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('name', FUNCTIONS)
+def test_nan_propagates_through_every_activation_like_pytorch(name, dtype):
+    "Values and gradients agree with PyTorch's built-in: NaN in the same places, the rest within the cross-check tolerance."
+    f_np, f_ours, f_builtin = FUNCTIONS[name]
+    x = NAN_INPUT.astype(dtype)
+    g = np.random.default_rng(0).normal(size=x.shape).astype(dtype)
+    y_ref, g_ref = torch_value_and_grad(f_builtin, x, g)
+    y_ours, g_ours = torch_value_and_grad(f_ours, x, g)
+    assert np.isnan(y_ref).any()          # (ReLU and leaky ReLU pass a finite gradient through a NaN, as PyTorch does)
+    checks = [compare(name, 'numpy', f_np(x), y_ref, dtype), compare(name, 'ours', y_ours, y_ref, dtype),
+              compare(name, 'ours: grad', g_ours, g_ref, dtype)]
+    assert all(c.ok for c in checks), checks
+
+
+@pytest.mark.parametrize('name', [*MODULES, 'relu'])
+def test_nan_propagates_through_the_numpy_backward_like_autograd(name):
+    make_np, _, make_builtin = MODULES[name] if name != 'relu' else (NumpyReLU, None, torch.nn.ReLU)
+    g = np.random.default_rng(0).normal(size=NAN_INPUT.shape)
+    module = make_np()
+    y, grad = module(NAN_INPUT), module.backward(g)
+    y_ref, g_ref = torch_value_and_grad(make_builtin(), NAN_INPUT, g)
+    checks = [compare(name, 'numpy', y, y_ref, 'float64'), compare(name, 'numpy: grad', grad, g_ref, 'float64')]
+    assert all(c.ok for c in checks), checks
+
+
+# ---------------------------------------------------------------- derivative() checks its arrays; erf its input
+
+@pytest.mark.parametrize('make', [na.Sigmoid, na.Tanh, na.LeakyReLU, na.GELU])
+def test_derivative_checks_input_and_output(make):
+    act, x = make(), np.ones((2, 3))
+    y = act(x)
+    np.testing.assert_array_equal(act.derivative(x, y), act.backward(np.ones_like(x)))
+    with pytest.raises(TypeError, match='input: expected a NumPy array'): act.derivative([1.0], act.function(x))
+    with pytest.raises(TypeError, match='output: expected a NumPy array'): act.derivative(x, 'y')
+    with pytest.raises(ValueError, match=r"output: expected f\(input\), with the input's shape \(2, 3\)"):
+        act.derivative(x, np.ones((3, 2)))
+    with pytest.raises(ValueError, match="dtype float64"): act.derivative(x, np.ones((2, 3), np.float32))
+
+
+def test_erf_checks_its_input():
+    with pytest.raises(TypeError, match='input: expected a NumPy array'): na.erf([0.5])
+    with pytest.raises(TypeError, match='input: expected a floating-point'): na.erf(np.arange(3))
+
+
+@pytest.mark.parametrize('ndim, error', [(-1, ValueError), (0, ValueError), (2.0, TypeError), ('2', TypeError), (True, TypeError)])
+def test_check_dim_checks_ndim(ndim, error):
+    with pytest.raises(error, match='ndim'): na.check_dim(0, ndim)
+
+
+# ---------------------------------------------------------------- signatures: PyTorch's defaults and order
+
+GELU_SIGNATURE = {'approximate': 'none'}   # F.gelu is a builtin without an inspectable signature: its documented default
+
+
+@pytest.mark.parametrize('ours, theirs', [
+    (na.LeakyReLU, torch.nn.LeakyReLU), (ta.LeakyReLU, torch.nn.LeakyReLU), (na.GELU, torch.nn.GELU), (ta.GELU, torch.nn.GELU),
+    (na.Softmax, torch.nn.Softmax), (ta.Softmax, torch.nn.Softmax), (na.Sigmoid, torch.nn.Sigmoid), (ta.Tanh, torch.nn.Tanh),
+    (na.leaky_relu, F.leaky_relu), (ta.leaky_relu, F.leaky_relu), (na.softmax, F.softmax), (ta.softmax, F.softmax),
+], ids=lambda f: f"{f.__module__}.{f.__qualname__}")
+def test_signature_defaults_are_pytorchs(ours, theirs):
+    from test_nn import signature_mismatches
+    assert not signature_mismatches(ours, theirs)
+
+
+@pytest.mark.parametrize('gelu', [na.gelu, ta.gelu])
+def test_gelu_default_is_pytorchs(gelu):
+    import inspect
+    params = inspect.signature(gelu).parameters
+    assert list(params) == ['input', 'approximate'] and params['approximate'].default == GELU_SIGNATURE['approximate']

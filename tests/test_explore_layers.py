@@ -315,8 +315,8 @@ class Tanh(Module):
     (lambda: L.region_count_sweep(budgets=(6,), depths=(4,)), ValueError, 'budgets: 6 neurons cannot be split into 4 equal layers'),
     (lambda: L.region_count_sweep(budgets=(8,), depths=(0,)), ValueError, 'depths: expected a value >= 1'),
     (lambda: L.region_count_sweep(budgets=(8.5,), depths=(1,)), TypeError, 'budgets: expected an integer'),
-    (lambda: L.region_count_sweep(budgets=()), ValueError, 'budgets, depths, seeds: expected at least one value'),
-    (lambda: L.plot_width_depth_grid(widths=()), ValueError, 'widths, depths: expected at least one value'),
+    (lambda: L.region_count_sweep(budgets=()), ValueError, 'budgets: expected at least one value'),
+    (lambda: L.plot_width_depth_grid(widths=()), ValueError, 'widths: expected at least one value'),
     (lambda: L.plot_network(0, 2), ValueError, 'width: expected a value >= 1'),
     (lambda: L.layers_explorer(resolution=1), ValueError, 'resolution'),
 ])

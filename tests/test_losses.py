@@ -47,9 +47,11 @@ def rng():
 
 # ---------------------------------------------------------------- the registry and the API
 
-def test_every_loss_is_registered_for_lesson_30():
-    registered = {c.name: c.lesson for c in concepts()}
-    for name in NAMES: assert registered.get(name) == '30', name
+def test_every_loss_is_registered_on_page_3b_with_its_implementations():
+    registered = {c.name: c for c in concepts()}
+    for name in NAMES:
+        c = registered[name]
+        assert (c.lesson, c.numpy, c.torch, c.builtin) == ('3b', f"dlcourse.numpy.{name}", f"dlcourse.torch.{name}", f"torch.nn.{name}")
 
 
 @pytest.mark.parametrize('module', [nl, tl], ids=['numpy', 'torch'])
@@ -166,7 +168,7 @@ def test_class_index_targets(backend, name):
 def test_class_weight_shape_and_dtype(backend, name):
     module = BACKENDS[backend]
     x, y = as_backend(backend, np.zeros((3, 4))), as_backend(backend, np.array([0, 1, 2]))
-    with pytest.raises(ValueError, match=r'weight: expected one weight per class, shape \(4,\), got \(3,\)'):
+    with pytest.raises(ValueError, match=r'weight: expected one weight per class, shape \(4,\) for an input of shape \(3, 4\) \(classes in dimension 1\), got \(3,\)'):
         getattr(module, name)(weight=as_backend(backend, np.ones(3)))(x, y)
     with pytest.raises(TypeError, match="weight: expected the input's dtype float64"):
         getattr(module, name)(weight=as_backend(backend, np.ones(4, np.float32)))(x, y)
@@ -589,11 +591,68 @@ def test_plots_and_widget():
     import matplotlib.pyplot as plt
     fig = el.plot_loss_sweep(el.loss_sweep(losses=['cross_entropy', 'l1']))
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) >= 2
-    fig = el.plot_loss_small_multiples(el.SMALL_MULTIPLES[:2], losses=['mse', 'multi_margin'])
+    fig = el.plot_loss_small_multiples(el.SMALL_MULTIPLES[:2], losses=['mse', 'multi_margin'], columns=2)
     assert len(fig.axes) == 4
+    fig = el.plot_loss_small_multiples()                  # five panels, three to a row: the sixth slot holds the legend
+    assert len(fig.axes) == 12 and sum(ax.axison for ax in fig.axes) == 10
+    assert [ax.get_legend() is not None for ax in fig.axes].count(True) == 1
     fig = el.plot_loss_explorer(label_smoothing=0.3, losses=['cross_entropy'])
     plt.close('all')
     pytest.importorskip('ipywidgets')
     widget = el.loss_explorer()
     assert type(widget).__name__ == 'VBox'
     plt.close('all')
+
+
+# ---------------------------------------------------------------- lists, arrays and flags where they do not belong
+
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda: nl.cross_entropy(np.zeros((2, 3)), [0, 1]), TypeError, 'target: expected a NumPy array, got list'),
+    (lambda: nl.CrossEntropyLoss()(np.zeros((2, 3)), torch.tensor([0, 1])), TypeError, 'target: expected a NumPy array, got Tensor'),
+    (lambda: nl.mse_loss([0.0, 1.0], np.zeros(2)), TypeError, 'input: expected a NumPy array, got list'),
+    (lambda: nl.multi_margin_loss(np.zeros((2, 3)), [0, 1]), TypeError, 'target: expected a NumPy array'),
+    (lambda: nl.logsumexp(np.zeros((2, 3)), 1, keepdim='no'), TypeError, 'keepdim: expected True or False'),
+    (lambda: nl.log_softmax(np.zeros((2, 3))), TypeError, 'dim: expected an integer axis, got None'),
+    (lambda: tl.cross_entropy(torch.zeros(2, 3), [0, 1]), TypeError, 'target: expected a torch tensor, got list'),
+    (lambda: tl.cross_entropy(np.zeros((2, 3)), np.array([0, 1])), TypeError, 'input: expected a torch tensor, got ndarray'),
+    (lambda: tl.CrossEntropyLoss()(np.zeros((2, 3)), torch.tensor([0, 1])), TypeError, 'input: expected a torch tensor'),
+    (lambda: tl.logsumexp(np.zeros((2, 3)), 1), TypeError, 'input: expected a torch tensor, got ndarray'),
+    (lambda: tl.log_softmax(np.zeros((2, 3)), 1), TypeError, 'input: expected a torch tensor, got ndarray'),
+    (lambda: tl.logsumexp(torch.zeros(2, 3), 1, keepdim='no'), TypeError, 'keepdim: expected True or False'),
+    (lambda: tl.cross_entropy(torch.zeros(2, 3), torch.tensor([0, 1]), weight='x'), TypeError, 'weight: expected a torch tensor or None'),
+    (lambda: tl.binary_cross_entropy(torch.zeros(3), torch.zeros(3), weight=np.ones(3)), TypeError, 'weight: expected a torch tensor'),
+    (lambda: tl.binary_cross_entropy_with_logits(torch.zeros(3), torch.zeros(3), pos_weight=[1.0]), TypeError, 'pos_weight'),
+    (lambda: tl.multi_margin_loss(torch.zeros(2, 3), torch.tensor([0, 1]), weight=torch.ones(2, 3)), ValueError, 'weight: expected a 1-D'),
+])
+def test_lists_arrays_and_flags_get_clear_errors(call, error, fragment):
+    with pytest.raises(error) as info: call()
+    assert fragment in str(info.value)
+
+
+def test_a_weight_that_misses_an_input_with_a_new_batch_dimension_names_the_input():
+    with pytest.raises(ValueError, match=r"weight: expected one weight per class, shape \(2,\) for an input of shape \(1, 2, 3\)"):
+        nl.CrossEntropyLoss(weight=np.ones(3))(np.zeros((1, 2, 3)), np.zeros((1, 3), int))
+
+
+# ---------------------------------------------------------------- signatures of the functional forms are PyTorch's
+
+@pytest.mark.parametrize('name', ['mse_loss', 'l1_loss', 'cross_entropy', 'binary_cross_entropy',
+                                  'binary_cross_entropy_with_logits', 'multi_margin_loss', 'log_softmax'])
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_functional_signatures_are_pytorchs(backend, name):
+    from test_nn import signature_mismatches
+    assert not signature_mismatches(getattr(BACKENDS[backend], name), getattr(F, name), ignore=('size_average', 'reduce', '_stacklevel'))
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_torch_loss_defaults_mirror_pytorch(name):
+    from test_nn import signature_mismatches
+    assert not signature_mismatches(getattr(tl, name), getattr(torch.nn, name))
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_logsumexp_signature_is_pytorchs(backend):
+    import inspect
+    params = inspect.signature(BACKENDS[backend].logsumexp).parameters   # torch.logsumexp(input, dim, keepdim=False): a builtin
+    assert list(params) == ['input', 'dim', 'keepdim'] and params['dim'].default is inspect.Parameter.empty
+    assert params['keepdim'].default is False

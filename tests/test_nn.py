@@ -177,3 +177,275 @@ def test_forward_hooks_run_on_numpy_losses():
     handle.remove()
     loss_fn(np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
     assert len(seen) == 1
+
+
+# --- PyTorch habits on the NumPy side: a Parameter is usable as its array, a Module has torch.nn.Module's surface -------
+
+def test_a_parameter_behaves_like_the_array_it_holds_as_torch_parameter_does_like_a_tensor():
+    layer = dnp.Linear(3, 2, dtype='float64', generator=0)
+    p, data = layer.weight, layer.weight.data
+    t = torch.nn.Parameter(torch.from_numpy(data.copy()))
+    assert np.asarray(p) is data and np.asarray(p, dtype=np.float32).dtype == np.float32
+    assert (p.shape, p.dtype, p.ndim, p.size, len(p)) == (data.shape, data.dtype, 2, 6, 2)
+    for ours, theirs in [(p - 1.0, t - 1.0), (2 * p, 2 * t), (p @ np.ones(3), t @ torch.ones(3, dtype=torch.float64)),
+                         (np.ones((4, 2)) @ p, torch.ones(4, 2, dtype=torch.float64) @ t), (-p, -t), (p ** 2, t ** 2),
+                         (np.exp(p), torch.exp(t)), (p.sum(), t.sum()), (p.T, t.T), (p[0], t[0]), (p[:, 1:], t[:, 1:]),
+                         (p > 0, t > 0), (p == data, t == t), (p.reshape(-1), t.reshape(-1))]:
+        assert type(ours) in (np.ndarray, np.float64), type(ours)
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-15)     # exp may differ in the last bit
+    assert layer.weight.grad is None and p.data is data                       # .data and .grad still work
+
+
+def test_parameter_in_place_ops_and_item_assignment_change_the_data_and_keep_the_parameter():
+    p = dnp.Parameter(np.ones((2, 3)))
+    data, q = p.data, p
+    p *= 3
+    p[0, 0] = 5.0
+    p[1] = dnp.Parameter(np.zeros(3))
+    assert p is q and p.data is data
+    np.testing.assert_array_equal(data, [[5, 3, 3], [0, 0, 0]])
+
+
+def test_parameters_stay_hashable_by_identity_so_optimizer_state_can_key_on_them():
+    a, b = dnp.Parameter(np.ones(2)), dnp.Parameter(np.ones(2))
+    state = {a: 'a', b: 'b'}
+    assert state[a] == 'a' and state[b] == 'b' and len({a, b, a}) == 2
+    sgd = dnp.SGD([a, b], lr=0.1, momentum=0.9)
+    a.grad, b.grad = np.ones(2), np.ones(2)
+    sgd.step()
+    assert set(sgd.state) == {a, b}
+
+
+@pytest.mark.parametrize('grad, error, fragment', [
+    ('x', TypeError, 'grad: expected a NumPy array'),
+    ([1.0, 1.0], TypeError, 'grad: expected a NumPy array'),
+    (torch.ones(2), TypeError, 'grad: expected a NumPy array'),
+    (np.ones(3), ValueError, 'grad: expected shape (2,), got (3,)'),
+    (np.ones(2, np.float32), TypeError, 'grad: expected dtype float64'),
+    (np.ones(2, int), TypeError, 'grad: expected a floating-point dtype'),
+])
+def test_accumulate_grad_checks_its_gradient(grad, error, fragment):
+    p = dnp.Parameter(np.ones(2))
+    with pytest.raises(error) as info: p.accumulate_grad(grad)
+    assert fragment in str(info.value) and p.grad is None
+
+
+def _shared_pair(nn_module):
+    "The same structure in either backend: a container whose ReLU appears twice, and a nested Sequential."
+    relu = nn_module.ReLU()
+    return nn_module.Sequential(nn_module.Linear(3, 4), relu, nn_module.Sequential(nn_module.Linear(4, 4), relu),
+                                nn_module.Linear(4, 2), relu)
+
+
+@pytest.mark.parametrize('remove_duplicate', [True, False])
+def test_module_traversal_matches_torch(remove_duplicate):
+    ours, theirs = _shared_pair(dnp), _shared_pair(torch.nn)
+    names = lambda pairs: [(name, type(m).__name__) for name, m in pairs]
+    assert names(ours.named_modules(remove_duplicate=remove_duplicate)) == names(theirs.named_modules(remove_duplicate=remove_duplicate))
+    assert names(ours.named_modules(prefix='model')) == names(theirs.named_modules(prefix='model'))
+    assert names(ours.named_children()) == names(theirs.named_children())
+    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert [type(m).__name__ for m in ours.children()] == [type(m).__name__ for m in theirs.children()]
+    for recurse in (True, False):
+        assert [n for n, _ in ours.named_parameters(recurse=recurse)] == [n for n, _ in theirs.named_parameters(recurse=recurse)]
+        assert len(list(ours.parameters(recurse=recurse))) == len(list(theirs.parameters(recurse=recurse)))
+    assert [n for n, _ in ours[2].named_parameters(prefix='inner')] == [n for n, _ in theirs[2].named_parameters(prefix='inner')]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_apply_visits_children_first_then_the_module_like_torch():
+    seen = {'ours': [], 'torch': []}
+    _shared_pair(dnp).apply(lambda m: seen['ours'].append(type(m).__name__))
+    _shared_pair(torch.nn).apply(lambda m: seen['torch'].append(type(m).__name__))
+    assert seen['ours'] == seen['torch']
+    model = dnp.MLP(3, [4, 2], dtype='float64')
+    def zero_linear(m):
+        if isinstance(m, dnp.Linear): m.weight.data[...] = 0
+    assert model.apply(zero_linear) is model and all(not layer.weight.data.any() for layer in model if isinstance(layer, dnp.Linear))
+
+
+def test_to_cpu_float_double_mirror_torch():
+    model = dnp.MLP(3, [4, 2])
+    model.register_buffer('steps', np.zeros(1, dtype=np.int64))
+    for call, dtype in [(lambda m: m.to('cpu'), np.float32), (lambda m: m.to(torch.device('cpu')), np.float32),
+                        (lambda m: m.double(), np.float64), (lambda m: m.float(), np.float32),
+                        (lambda m: m.to('cpu', 'float64'), np.float64), (lambda m: m.to(dtype=np.float32), np.float32),
+                        (lambda m: m.to(torch.float64), np.float64), (lambda m: m.to(device='cpu:0', dtype='float32'), np.float32),
+                        (lambda m: m.cpu(), np.float32)]:
+        assert call(model) is model
+        assert {p.dtype for p in model.parameters()} == {np.dtype(dtype)} and model.steps.dtype == np.int64
+    assert model(np.ones((2, 3), np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda m: m.to('cuda'), ValueError, 'device: the NumPy backend computes on the CPU only'),
+    (lambda m: m.to('mps'), ValueError, 'device: the NumPy backend computes on the CPU only'),
+    (lambda m: m.to(device=3), TypeError, "device: expected 'cpu' or None"),
+    (lambda m: m.to('float16'), ValueError, 'dtype: expected one of float32, float64'),
+    (lambda m: m.to('bogus'), ValueError, 'dtype'),
+    (lambda m: m.to(dtype=3), ValueError, 'dtype'),
+    (lambda m: m.train('no'), TypeError, 'mode: expected True or False'),
+    (lambda m: m.train(0), TypeError, 'mode: expected True or False'),
+    (lambda m: m.zero_grad(set_to_none='no'), TypeError, 'set_to_none'),
+    (lambda m: m.apply('print'), TypeError, 'fn: expected a function'),
+    (lambda m: m.load_state_dict('weights.npz'), TypeError, 'state_dict: expected a dict'),
+    (lambda m: m.load_state_dict(m.state_dict(), strict='no'), TypeError, 'strict'),
+    (lambda m: m.load_state_dict({**m.state_dict(), '0.weight': np.array(['a'] * 12).reshape(4, 3)}), TypeError, "state_dict['0.weight']"),
+    (lambda m: m.named_modules(prefix=3), TypeError, 'prefix: expected a string'),
+    (lambda m: m.named_modules(memo=[]), TypeError, 'memo: expected a set'),
+    (lambda m: m.named_parameters(recurse='no'), TypeError, 'recurse'),
+    (lambda m: m.parameters(recurse=None), TypeError, 'recurse'),
+    (lambda m: m.named_buffers(remove_duplicate=1), TypeError, 'remove_duplicate'),
+    (lambda m: m.register_buffer('', np.zeros(2)), ValueError, 'name: expected a non-empty name'),
+    (lambda m: m.register_buffer('a.b', np.zeros(2)), ValueError, "without '.'"),
+    (lambda m: m.register_buffer(3, np.zeros(2)), TypeError, 'name: expected a string'),
+    (lambda m: m.register_buffer('mean', [0.0, 0.0]), TypeError, 'tensor: expected a NumPy array or None'),
+])
+def test_module_methods_check_their_arguments_before_doing_anything(call, error, fragment):
+    model = dnp.MLP(3, [4, 2])
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    with pytest.raises(error) as info: call(model)
+    assert fragment in str(info.value)
+    assert all(np.array_equal(before[k], v) and before[k].dtype == v.dtype for k, v in model.state_dict().items())
+    assert all(m.training for m in model.modules())
+
+
+def test_a_failed_load_state_dict_changes_nothing():
+    model = dnp.Linear(3, 2)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"state_dict\['weight'\]: expected shape \(2, 3\)"):
+        model.load_state_dict({'bias': np.ones(2), 'weight': np.ones((3, 2))})
+    np.testing.assert_array_equal(model.bias.data, before['bias'])
+
+
+# --- generator= accepts what NumPy accepts; boolean flags are flags --------------------------------------------------------
+
+def test_linear_generator_takes_a_seed_or_a_generator_and_never_ignores_it():
+    weights = lambda **kw: dnp.Linear(3, 2, **kw).weight.data
+    np.testing.assert_array_equal(weights(generator=42), weights(generator=np.random.default_rng(42)))
+    np.testing.assert_array_equal(weights(generator=0), weights(generator=np.random.default_rng(0)))
+    dnp.manual_seed(5)
+    assert not np.array_equal(weights(generator=0), weights())                   # 0 is a seed, not "no generator"
+    with pytest.raises(ValueError, match='generator: expected a value >= 0'): dnp.Linear(3, 2, generator=-1)
+    with pytest.raises(TypeError, match='generator: expected an np.random.Generator'): dnp.Linear(3, 2, generator=0.5)
+
+
+def test_mlp_turns_a_seed_into_one_generator_shared_by_its_layers():
+    a, b = dnp.MLP(4, [4, 4, 4], generator=7), dnp.MLP(4, [4, 4, 4], generator=np.random.default_rng(7))
+    for x, y in zip(a.parameters(), b.parameters()): np.testing.assert_array_equal(x.data, y.data)
+    assert not np.array_equal(a[0].weight.data, a[2].weight.data)              # not the same draws for every layer
+
+
+@pytest.mark.parametrize('make', [lambda b: dnp.Linear(3, 2, bias=b), lambda b: dnp.MLP(3, [2], bias=b),
+                                  lambda b: tnn.Linear(3, 2, bias=b), lambda b: tnn.MLP(3, [2], bias=b)])
+@pytest.mark.parametrize('flag', ['no', 0, 1, None, np.array([True])])
+def test_bias_must_be_true_or_false(make, flag):
+    with pytest.raises(TypeError, match='bias: expected True or False'): make(flag)
+
+
+def test_numpy_layers_take_device_cpu_only():
+    assert dnp.Linear(3, 2, device='cpu').weight.dtype == np.float32
+    assert dnp.MLP(3, [2], device=torch.device('cpu'), dtype='float64')[0].weight.dtype == np.float64
+    with pytest.raises(ValueError, match='device: the NumPy backend computes on the CPU only'): dnp.Linear(3, 2, device='cuda')
+
+
+# --- the PyTorch backend checks what it is given ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda: tnn.Linear(3, 2)(np.ones((2, 3), np.float32)), TypeError, 'input: expected a torch tensor, got ndarray'),
+    (lambda: tnn.MLP(3, [4, 2])(np.ones((2, 3), np.float32)), TypeError, 'input: expected a torch tensor, got ndarray'),
+    (lambda: tnn.ReLU()(np.ones(3)), TypeError, 'input: expected a torch tensor'),
+    (lambda: tnn.Linear(3, 2, dtype=torch.float64)(torch.ones(2, 3)), TypeError,
+     "input: expected dtype float64 on cpu (the layer weight's), got Tensor of shape (2, 3) and dtype float32"),
+    (lambda: tnn.Linear(3, 2, dtype=torch.int64), ValueError, 'dtype: expected one of float32, float64, got torch.int64'),
+    (lambda: tnn.Linear(3, 2, dtype='float16'), ValueError, 'dtype: expected one of float32, float64'),
+    (lambda: tnn.Linear(3, 2, device='bogus'), ValueError, "device: expected 'cpu', 'cuda', 'cuda:N' or 'mps', got 'bogus'"),
+    (lambda: tnn.MLP(3, [2], device='bogus'), ValueError, 'device'),
+    (lambda: tnn.MLP(3, [2], linear_layer='Linear'), TypeError, 'linear_layer: expected a Module class or factory'),
+    (lambda: tnn.check_tensor_input(torch.ones(2), name=3), TypeError, 'name: expected a string'),
+    (lambda: tnn.away_from_zero(np.random.default_rng(0), (2, -1)), TypeError, 'shape: expected a tuple of non-negative integers'),
+    (lambda: tnn.away_from_zero(np.random.default_rng(0), (2,), gap=0.0), ValueError, 'gap: expected a value > 0'),
+    (lambda: tnn.away_from_zero('rng', (2,)), TypeError, 'rng: expected an np.random.Generator'),
+])
+def test_torch_backend_gives_clear_errors_not_torch_internals(call, error, fragment):
+    with pytest.raises(error) as info: call()
+    assert fragment in str(info.value)
+
+
+def test_torch_linear_accepts_what_torch_accepts_and_named_dtypes():
+    assert tnn.Linear(3, 2, dtype='float64').weight.dtype == torch.float64
+    assert tnn.Linear(3, 2, dtype=np.float64).weight.dtype == torch.float64
+    assert tnn.Linear(3, 2, device='cpu', dtype=torch.float32).weight.device == torch.device('cpu')
+    assert tnn.Linear(3, 2).weight.dtype == torch.get_default_dtype() == torch.nn.Linear(3, 2).weight.dtype
+    assert tnn.MLP(3, [4, 2], dtype='float64')(torch.ones(5, 3, dtype=torch.float64)).shape == (5, 2)
+
+
+# --- ReLU: NaN propagates as in PyTorch, the slope at exactly 0 is PyTorch's 0 -----------------------------------------
+
+def _relu_value_and_grad(kind: str, x: np.ndarray):
+    "ReLU of `x` and the gradient of its sum, from the NumPy module, our PyTorch module, or torch.nn.ReLU."
+    if kind == 'numpy':
+        relu = dnp.ReLU()
+        return relu(x), relu.backward(np.ones_like(x))
+    t = torch.tensor(x, requires_grad=True)
+    y = (tnn.ReLU() if kind == 'ours' else torch.nn.ReLU())(t)
+    y.sum().backward()
+    return y.detach().numpy(), t.grad.numpy()
+
+
+@pytest.mark.parametrize('kind', ['numpy', 'ours'])
+def test_relu_keeps_nan_and_its_slope_at_zero_is_torchs(kind):
+    x = np.array([np.nan, -np.inf, -2.0, -0.0, 0.0, 1e-300, 3.0, np.inf])
+    value, grad = _relu_value_and_grad(kind, x)
+    ref_value, ref_grad = _relu_value_and_grad('torch', x)
+    np.testing.assert_array_equal(value, ref_value)        # NaN in the same places
+    np.testing.assert_array_equal(grad, ref_grad)
+    assert np.isnan(value[0]) and grad[3] == grad[4] == 0.0 and ref_grad[4] == 0.0
+    np.testing.assert_array_equal(dnp.relu(x), ref_value)
+    np.testing.assert_array_equal(tnn.relu(torch.from_numpy(x)).numpy(), ref_value)
+
+
+# --- signatures: defaults (and argument order) are PyTorch's --------------------------------------------------------------
+
+def signature_mismatches(ours, theirs, ignore: tuple = ('size_average', 'reduce', 'inplace')) -> list[str]:
+    "How the parameters `ours` shares with `theirs` differ: their defaults, and their order."
+    import inspect
+    a = inspect.signature(ours).parameters
+    b = {k: v for k, v in inspect.signature(theirs).parameters.items() if k not in ignore}
+    shared = [k for k in a if k in b]
+    problems = [f"{k}: default {a[k].default!r}, PyTorch's {b[k].default!r}" for k in shared if a[k].default != b[k].default]
+    if shared != [k for k in b if k in a]: problems.append(f"order {shared} differs from PyTorch's")
+    return problems
+
+
+@pytest.mark.parametrize('ours, theirs', [
+    (dnp.Linear, torch.nn.Linear), (tnn.Linear, torch.nn.Linear), (dnp.ReLU, torch.nn.ReLU), (tnn.ReLU, torch.nn.ReLU),
+    (dnp.relu, torch.nn.functional.relu), (tnn.relu, torch.nn.functional.relu),
+    (dnp.Sequential.append, torch.nn.Sequential.append), (tnn.Sequential.append, torch.nn.Sequential.append),
+    *[(getattr(Module, name), getattr(torch.nn.Module, name))
+      for name in ('train', 'zero_grad', 'named_modules', 'modules', 'named_children', 'children', 'named_parameters',
+                   'parameters', 'named_buffers', 'buffers', 'load_state_dict', 'register_buffer', 'register_forward_hook',
+                   'apply', 'cpu', 'float', 'double', 'state_dict')],
+], ids=lambda f: getattr(f, '__qualname__', str(f)))
+def test_signature_defaults_are_pytorchs(ours, theirs):
+    assert not signature_mismatches(ours, theirs)
+
+
+def test_module_method_signatures_have_the_names_pytorch_uses():
+    import inspect
+    for name in ('train', 'zero_grad', 'named_modules', 'named_parameters', 'parameters', 'named_buffers', 'buffers', 'apply'):
+        ours = list(inspect.signature(getattr(Module, name)).parameters)
+        assert ours == list(inspect.signature(getattr(torch.nn.Module, name)).parameters), name
+    assert list(inspect.signature(Module.register_buffer).parameters) == ['self', 'name', 'tensor']
+    assert list(inspect.signature(Module.to).parameters) == ['self', 'device', 'dtype']
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+def test_torch_layers_on_gpu_name_a_device_mismatch():
+    model = tnn.MLP(3, [4, 2], device='cuda')
+    assert model(torch.ones(5, 3, device='cuda')).device.type == 'cuda'
+    with pytest.raises(TypeError, match=r"input: expected dtype float32 on cuda:0 \(the layer weight's\), got .* on cpu"):
+        model(torch.ones(5, 3))
+    x = torch.tensor([float('nan'), -1.0, 0.0, 2.0], device='cuda', requires_grad=True)
+    tnn.relu(x).sum().backward()
+    assert torch.isnan(tnn.relu(x)[0]) and x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
 from ..data import StandardScaler, load_digits, one_hot
+from .layers import _check_numbers
 from ..numpy.activations import ACTIVATIONS, softmax
 from ..numpy.nn import MLP, Linear
 
@@ -68,7 +69,7 @@ def plot_activation_explorer(name: str = 'sigmoid', depth: int = 10, gain: float
     norms = gradient_norms_through_depth(name, depth, width, gain)
     y, dy = activation_curves(name)
     x = np.linspace(-4, 4, len(y))
-    fig, (ax_f, ax_g) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={'width_ratios': [1, 1.5]})
+    fig, (ax_f, ax_g) = plt.subplots(1, 2, figsize=(8.5, 3.4), gridspec_kw={'width_ratios': [1, 1.5]})
     ax_f.plot(x, y, label=f"{name}(x)"); ax_f.plot(x, dy, label='slope')
     ax_f.axhline(0, color='grey', lw=0.5); ax_f.set(xlabel='x', ylim=(-1.5, 2.5), title='function and derivative')
     ax_f.legend(loc='upper left')
@@ -88,13 +89,16 @@ def plot_activation_explorer(name: str = 'sigmoid', depth: int = 10, gain: float
 SWEEP_GAINS = (1 / math.sqrt(3), math.sqrt(2), 3.0)
 
 def plot_depth_sweep(depths: tuple = (3, 10, 30), gains: tuple = SWEEP_GAINS, width: int = 64):
-    "Small multiples: weight-gradient norm per layer, one line per gain, for every activation (columns) and depth (rows)."
+    "Small multiples: weight-gradient norm per layer, one line per gain, for every activation (rows) and depth (columns)."
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
-    fig, axes = plt.subplots(len(depths), len(ACTIVATIONS), figsize=(2.7 * len(ACTIVATIONS), 2.3 * len(depths)),
+    depths = _check_numbers(depths, 'depths', low=1, integer=True)
+    gains = _check_numbers(gains, 'gains', low=0, low_inclusive=False)
+    check_number(width, 'width', low=1, integer=True)
+    fig, axes = plt.subplots(len(ACTIVATIONS), len(depths), figsize=(2.75 * len(depths), 1.9 * len(ACTIVATIONS)),
                              sharey=True, squeeze=False)
-    for row, depth in zip(axes, depths):
-        for ax, name in zip(row, ACTIVATIONS):
+    for row, name in zip(axes, ACTIVATIONS):
+        for ax, depth in zip(row, depths):
             for gain in gains:
                 norms = gradient_norms_through_depth(name, depth, width, gain)
                 ax.semilogy(np.arange(1, depth + 2), norms, '.-', ms=3, label=f"gain {gain:.2f}")
@@ -102,8 +106,8 @@ def plot_depth_sweep(depths: tuple = (3, 10, 30), gains: tuple = SWEEP_GAINS, wi
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         row[0].set_ylabel('‖∂L/∂W‖')
     for ax in axes[-1]: ax.set_xlabel('layer (1 = input side)')
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle('Weight-gradient norm per layer after one backward pass on the digits')
+    axes[0, -1].legend(fontsize=7)
+    fig.suptitle('Weight-gradient norm per layer after one backward pass on the digits', fontsize=10)
     fig.tight_layout()
     return fig
 

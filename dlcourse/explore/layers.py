@@ -7,30 +7,43 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer
+from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer, resolve_dtype
 from ..numpy.nn import MLP, Linear, Module, ReLU, Sequential
 
 # %% auto #0
-__all__ = ['random_mlp', 'grid_points', 'forward_grid', 'activation_patterns', 'count_patterns', 'region_ids',
-           'count_linear_regions', 'n_parameters', 'network_shape', 'region_boundaries', 'plot_regions', 'plot_network',
+__all__ = ['random_mlp', 'activation_patterns', 'count_patterns', 'count_linear_regions', 'plot_regions', 'plot_network',
            'plot_width_depth_grid', 'region_count_sweep', 'sawtooth_mlp', 'plot_depth_vs_width', 'layers_explorer']
 
 # %% ../../nbs/10c_layers_explore.ipynb #b2cf2468
-def _check_shape(width: Any, depth: Any) -> None:
-    "Check that `width` and `depth` are integers >= 1."
-    check_number(width, 'width', low=1, integer=True)
-    check_number(depth, 'depth', low=1, integer=True)
+def _as_tuple(values: Any, name: str) -> tuple:
+    "`values` (a list, tuple or other iterable, not a string) as a tuple; a TypeError naming `name` otherwise."
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name}: expected a list or tuple, got {describe(values)}")
+    return tuple(values)
+
+def _check_numbers(values: Any, name: str, **bounds: Any) -> tuple:
+    "Check that `values` is a non-empty list or tuple of numbers, each within `bounds` (those of `check_number`)."
+    values = _as_tuple(values, name)
+    if not values: raise ValueError(f"{name}: expected at least one value")
+    for value in values: check_number(value, name, **bounds)
+    return values
+
+def _check_ax(ax: Any) -> None:
+    "Check that `ax` is None or a matplotlib Axes to draw into."
+    from matplotlib.axes import Axes
+    if ax is not None and not isinstance(ax, Axes): raise TypeError(f"ax: expected a matplotlib Axes or None, got {describe(ax)}")
 
 def random_mlp(width: int, depth: int, seed: int = 0, weight_scale: float = 1.0) -> MLP:
     "A float64 ReLU MLP 2 -> `width` x `depth` hidden layers -> 1, drawn from `seed`, weights times `weight_scale`."
-    _check_shape(width, depth)
+    check_number(width, 'width', low=1, integer=True)
+    check_number(depth, 'depth', low=1, integer=True)
     check_number(seed, 'seed', low=0, integer=True)
     check_number(weight_scale, 'weight_scale', low=0, low_inclusive=False)
-    model = MLP(2, [width] * depth + [1], dtype='float64', generator=np.random.default_rng(seed))
+    model = MLP(2, [width] * depth + [1], dtype='float64', generator=seed)
     for layer in _linears(model): layer.weight.data *= weight_scale
     return model
 
@@ -39,7 +52,7 @@ def grid_points(extent: float = 2.0, resolution: int = 150, dtype: Any = 'float6
     "The 1-D coordinates and the (resolution², 2) points of a square grid over [-extent, extent]², rows = x2."
     check_number(extent, 'extent', low=0, low_inclusive=False)
     check_number(resolution, 'resolution', low=2, high=2000, integer=True)
-    coords = np.linspace(-extent, extent, resolution, dtype=dtype)
+    coords = np.linspace(-extent, extent, resolution, dtype=resolve_dtype(dtype))
     x1, x2 = np.meshgrid(coords, coords)
     return coords, np.stack([x1.ravel(), x2.ravel()], axis=1)
 
@@ -67,6 +80,7 @@ def forward_grid(model: Sequential, extent: float = 2.0, resolution: int = 150) 
     coords, points = grid_points(extent, resolution, dtype=layers[0].weight.dtype)
     return coords, model(points).reshape(resolution, resolution)
 
+# %% ../../nbs/10c_layers_explore.ipynb #42ad8a37
 def activation_patterns(model: Sequential, points: np.ndarray) -> np.ndarray:
     "Boolean (n, hidden units) array: which ReLU of `model` is on (input > 0) at each of the (n, 2) `points`."
     layers = _check_relu_net(model)
@@ -90,15 +104,16 @@ def count_patterns(patterns: np.ndarray) -> int:
     "The number of distinct rows of boolean `patterns` (distinct activation patterns)."
     return len(np.unique(_pattern_keys(patterns)))
 
-def region_ids(patterns: np.ndarray) -> np.ndarray:
-    "For each row of boolean `patterns`, the index (0, 1, ...) of its distinct pattern: a label per linear region."
-    return np.unique(_pattern_keys(patterns), return_inverse=True)[1].ravel()
-
 def count_linear_regions(width: int, depth: int, seed: int = 0, resolution: int = 150, extent: float = 2.0,
                          weight_scale: float = 1.0) -> int:
     "The number of linear regions of `random_mlp(width, depth, seed, weight_scale)` that the grid's points fall in."
     model = random_mlp(width, depth, seed, weight_scale)
     return count_patterns(activation_patterns(model, grid_points(extent, resolution)[1]))
+
+# %% ../../nbs/10c_layers_explore.ipynb #48189560
+def region_ids(patterns: np.ndarray) -> np.ndarray:
+    "For each row of boolean `patterns`, the index (0, 1, ...) of its distinct pattern: a label per linear region."
+    return np.unique(_pattern_keys(patterns), return_inverse=True)[1].ravel()
 
 # %% ../../nbs/10c_layers_explore.ipynb #e1b81cf9
 def n_parameters(model: Module) -> int:
@@ -128,6 +143,8 @@ def region_boundaries(ids: np.ndarray) -> np.ndarray:
 def plot_regions(model: Sequential, extent: float = 2.0, resolution: int = 150, ax: Any = None, title: str | None = None):
     "Draw `model`'s output over [-extent, extent]² with its linear regions outlined; return the Axes."
     import matplotlib.pyplot as plt
+    _check_ax(ax)
+    if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
     coords, values = forward_grid(model, extent, resolution)
     ids = region_ids(activation_patterns(model, grid_points(extent, resolution)[1])).reshape(resolution, resolution)
     if ax is None: ax = plt.subplots(figsize=(4.5, 4.5))[1]
@@ -153,7 +170,7 @@ def plot_width_depth_grid(widths: Sequence[int] = (2, 8, 32), depths: Sequence[i
                           weight_scale: float = 1.0, extent: float = 2.0, resolution: int = 150):
     "Small multiples of `plot_network`: one row per width, one column per depth; return the Figure."
     import matplotlib.pyplot as plt
-    if not widths or not depths: raise ValueError("widths, depths: expected at least one value each")
+    widths, depths = _check_numbers(widths, 'widths', low=1, integer=True), _check_numbers(depths, 'depths', low=1, integer=True)
     fig, axes = plt.subplots(len(widths), len(depths), figsize=(2.6 * len(depths), 3.1 * len(widths)), squeeze=False)
     for row, width in zip(axes, widths):
         for ax, depth in zip(row, depths): plot_network(width, depth, seed, weight_scale, extent, resolution, ax)
@@ -165,10 +182,9 @@ def region_count_sweep(budgets: Sequence[int] = (8, 16, 32, 64), depths: Sequenc
                        seeds: Sequence[int] = (0, 1, 2), weight_scale: float = 1.0, resolution: int = 150,
                        extent: float = 2.0) -> np.ndarray:
     "Mean region count, shape (len(depths), len(budgets)), of random MLPs with `budget` hidden neurons split into `depth` layers."
-    if not budgets or not depths or not seeds: raise ValueError("budgets, depths, seeds: expected at least one value each")
-    for depth in depths: check_number(depth, 'depths', low=1, integer=True)
+    budgets, depths = _check_numbers(budgets, 'budgets', low=1, integer=True), _check_numbers(depths, 'depths', low=1, integer=True)
+    seeds = _check_numbers(seeds, 'seeds', low=0, integer=True)
     for budget in budgets:
-        check_number(budget, 'budgets', low=1, integer=True)
         uneven = [depth for depth in depths if budget % depth]
         if uneven: raise ValueError(f"budgets: {budget} neurons cannot be split into {uneven[0]} equal layers (depths={tuple(depths)})")
     counts = np.zeros((len(depths), len(budgets)))
@@ -182,7 +198,7 @@ def region_count_sweep(budgets: Sequence[int] = (8, 16, 32, 64), depths: Sequenc
 def sawtooth_mlp(depth: int) -> MLP:
     "The tent map t(x) = 2 relu(x) - 4 relu(x - 1/2) composed `depth` times on input x1, as a 2 -> 2 x depth -> 1 MLP."
     check_number(depth, 'depth', low=1, integer=True)
-    model = MLP(2, [2] * depth + [1], dtype='float64', generator=np.random.default_rng(0))
+    model = MLP(2, [2] * depth + [1], dtype='float64', generator=0)
     tent, cut = np.array([[2.0, -4.0]]), np.array([0.0, -0.5])
     weights = [np.array([[1.0, 0.0], [1.0, 0.0]])] + [np.repeat(tent, 2, axis=0)] * (depth - 1) + [tent]
     biases = [cut] * depth + [np.zeros(1)]
@@ -193,29 +209,30 @@ def sawtooth_mlp(depth: int) -> MLP:
 # %% ../../nbs/10c_layers_explore.ipynb #9e7c99e7
 def plot_depth_vs_width(budgets: Sequence[int] = (8, 16, 32, 64), depths: Sequence[int] = (1, 2, 4),
                         seeds: Sequence[int] = (0, 1, 2), resolution: int = 150, saw_depths: Sequence[int] = (1, 2, 3, 4, 5)):
-    "Left: region counts of random MLPs vs neurons, by depth and scale. Right: the sawtooth, 2^k pieces from 2k neurons."
+    "Top: region counts of random MLPs vs neurons, by depth and scale. Bottom: the sawtooth, 2^k pieces from 2k neurons."
     import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    saw_depths = _check_numbers(saw_depths, 'saw_depths', low=1, integer=True)
     sweeps = {label: (style, region_count_sweep(budgets, depths, seeds, scale, resolution))
               for scale, style, label in ((1.0, '-', 'default'), (math.sqrt(6), '--', 'He'))}
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 7.5), gridspec_kw={'height_ratios': [1.1, 1]})
     colors = plt.cm.viridis(np.linspace(0, 0.85, len(depths)))
     for label, (style, counts) in sweeps.items():
         for depth, row, color in zip(depths, counts, colors):
-            left.loglog(budgets, row, style, marker='o', color=color, label=f"depth {depth}, {label} scale")
+            top.loglog(budgets, row, style, marker='o', color=color, label=f"depth {depth}, {label} scale")
     anchor = sweeps['He'][1][0, -1]
-    left.loglog(budgets, anchor * (np.asarray(budgets) / budgets[-1]) ** 2, ':', color='gray', label='∝ neurons²')
-    left.set(xlabel='hidden neurons (width × depth)', ylabel='linear regions on the grid',
-             title=f"Random ReLU MLPs, mean of {len(seeds)} seeds")
-    left.set_xticks(budgets, [str(b) for b in budgets]); left.minorticks_off()
-    left.legend(fontsize=7)
+    top.loglog(budgets, anchor * (np.asarray(budgets) / budgets[-1]) ** 2, ':', color='gray', label='∝ neurons²')
+    top.set(xlabel='hidden neurons (width × depth)', ylabel='linear regions on the grid',
+            title=f"Random ReLU MLPs, mean of {len(seeds)} seeds")
+    top.set_xticks(budgets, [str(b) for b in budgets]); top.minorticks_off()
+    top.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))
     xs = np.arange(1, 4001) / 4001
     points = np.column_stack([xs, np.zeros_like(xs)])
     for k in saw_depths:
         saw = sawtooth_mlp(k)
         pieces = count_patterns(activation_patterns(saw, points))
-        right.plot(xs, saw(points)[:, 0] + 1.2 * (k - saw_depths[0]), lw=1, label=f"depth {k}, {2 * k} neurons: {pieces} pieces")
-    right.set(xlabel='$x_1$', yticks=[], title='The sawtooth: depth doubles the pieces')
-    right.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1, 1))
+        bottom.plot(xs, saw(points)[:, 0] + 1.2 * (k - saw_depths[0]), lw=1, label=f"depth {k}, {2 * k} neurons:\n{pieces} pieces")
+    bottom.set(xlabel='$x_1$', yticks=[], title='The sawtooth: depth doubles the pieces')
+    bottom.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
 

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
+from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer
+from .layers import _as_tuple
 from ..numpy import losses as nl
 from ..numpy.activations import Sigmoid
 
@@ -35,6 +36,12 @@ class LossSweep:
     losses: dict = field(default_factory=dict)
     grads: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        "Check the types: a 1-D float array of predictions and three dicts."
+        check_array(self.z, 'z', ndim=1, allow_tensor=False)
+        for name in ('losses', 'grads', 'settings'):
+            if not isinstance(getattr(self, name), dict): raise TypeError(f"{name}: expected a dict, got {describe(getattr(self, name))}")
 
 def _one_output(loss: nl._Loss, z: np.ndarray, target: float) -> tuple[np.ndarray, np.ndarray]:
     "A one-output loss at every z against the same target, and its derivative."
@@ -65,7 +72,7 @@ def loss_sweep(z: np.ndarray | None = None, target: float = 1.0, true_class: int
     check_number(other_logits, 'other_logits')
     check_number(margin, 'margin')
     check_number(label_smoothing, 'label_smoothing', low=0, high=1)
-    losses = [check_choice(name, 'losses', SWEEP_LOSSES) for name in losses]
+    losses = [check_choice(name, 'losses', SWEEP_LOSSES) for name in _as_tuple(losses, 'losses')]
     settings = dict(target=target, true_class=true_class, num_classes=num_classes, other_logits=other_logits,
                     margin=margin, label_smoothing=label_smoothing)
     compute = {
@@ -92,9 +99,19 @@ def _describe(settings: dict) -> str:
     return (f"y = {settings['target']:g}, true class {settings['true_class']} of {settings['num_classes']}, "
             f"margin {settings['margin']:g}, smoothing {settings['label_smoothing']:g}")
 
-def plot_loss_sweep(sweep: LossSweep, axes=None, title: str | None = None, legend: bool = True):
+def _check_axes_pair(axes: Any) -> None:
+    "Check that `axes` is None or two matplotlib Axes (loss above, derivative below)."
+    from matplotlib.axes import Axes
+    if axes is not None and not (len(_as_tuple(axes, 'axes')) == 2 and all(isinstance(ax, Axes) for ax in axes)):
+        raise TypeError(f"axes: expected two matplotlib Axes (loss, derivative) or None, got {describe(axes)}")
+
+def plot_loss_sweep(sweep: LossSweep, axes: Any = None, title: str | None = None, legend: bool = True):
     "Loss (top axis) and its derivative in z (bottom axis) for every loss in `sweep`; returns the figure."
     import matplotlib.pyplot as plt
+    if not isinstance(sweep, LossSweep): raise TypeError(f"sweep: expected a LossSweep (from loss_sweep), got {describe(sweep)}")
+    _check_axes_pair(axes)
+    if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
+    check_bool(legend, 'legend')
     if axes is None: fig, axes = plt.subplots(2, 1, figsize=(6.5, 5.5), sharex=True)
     else: fig = axes[0].figure
     ax_loss, ax_grad = axes
@@ -118,25 +135,37 @@ SMALL_MULTIPLES = (
     ('other logits at 3', dict(other_logits=3.0)),
 )
 
-def plot_loss_small_multiples(panels: tuple = SMALL_MULTIPLES, losses: Iterable[str] = tuple(SWEEP_LOSSES)):
-    "One column per (title, settings) in `panels`: loss on top, its derivative below; returns the figure."
+def plot_loss_small_multiples(panels: tuple = SMALL_MULTIPLES, losses: Iterable[str] = tuple(SWEEP_LOSSES), columns: int = 3):
+    "One panel per (title, settings) in `panels`, `columns` to a row: loss on top, its derivative below; returns the figure."
     import matplotlib.pyplot as plt
-    losses = tuple(losses)
-    fig, axes = plt.subplots(2, len(panels), figsize=(3.2 * len(panels), 5.2), sharex=True, sharey='row', squeeze=False)
-    for col, (title, settings) in enumerate(panels):
-        plot_loss_sweep(loss_sweep(losses=losses, **settings), axes=axes[:, col], title=title, legend=False)
-        if col: axes[0, col].set_ylabel(''); axes[1, col].set_ylabel('')
-        axes[1, col].set_xlabel('z')
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc='lower center', ncol=len(losses), fontsize=8)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    panels = _as_tuple(panels, 'panels')
+    if not panels or not all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], dict) for p in panels):
+        raise ValueError(f"panels: expected a non-empty tuple of (title, settings) pairs, got {panels!r}")
+    losses = tuple(check_choice(name, 'losses', SWEEP_LOSSES) for name in _as_tuple(losses, 'losses'))
+    if not losses: raise ValueError("losses: expected at least one loss to plot")
+    check_number(columns, 'columns', low=1, integer=True)
+    blocks = -(-len(panels) // columns)
+    fig = plt.figure(figsize=(2.8 * columns, 4.1 * blocks), layout='constrained')
+    rows = [sub.subplots(2, columns, sharex=True, sharey='row', squeeze=False)      # one row of loss/derivative pairs each
+            for sub in np.atleast_1d(fig.subfigures(blocks, 1, hspace=0.04))]
+    for k, (title, settings) in enumerate(panels):
+        pair = rows[k // columns][:, k % columns]
+        plot_loss_sweep(loss_sweep(losses=losses, **settings), axes=pair, title=title, legend=False)
+        if k % columns: pair[0].set_ylabel(''); pair[1].set_ylabel('')
+        pair[1].set_xlabel('z')
+    spare = [rows[k // columns][:, k % columns] for k in range(len(panels), blocks * columns)]
+    for pair in spare:
+        for ax in pair: ax.set_axis_off()
+    handles, labels = rows[0][0, 0].get_legend_handles_labels()
+    if spare: spare[0][1].legend(handles, labels, fontsize=8, loc='center')
+    else: fig.legend(handles, labels, fontsize=8, loc='outside lower center', ncol=min(len(losses), 3))
     return fig
 
 # %% ../../nbs/30c_losses_explore.ipynb #d8a3b3f4
 def plot_loss_explorer(target: float = 1.0, true_class: int = 0, other_logits: float = 0.0, margin: float = 1.0,
                        label_smoothing: float = 0.0, losses: Iterable[str] = tuple(SWEEP_LOSSES)):
     "The figure the explorer shows: `plot_loss_sweep` of `loss_sweep` with these settings (3 classes)."
-    losses = tuple(losses)
+    losses = _as_tuple(losses, 'losses')
     if not losses: raise ValueError("losses: tick at least one loss to plot")
     return plot_loss_sweep(loss_sweep(target=target, true_class=true_class, other_logits=other_logits, margin=margin,
                                       label_smoothing=label_smoothing, losses=losses))

@@ -10,22 +10,22 @@ from typing import Any
 
 import numpy as np
 
-from ..core import FLOAT_DTYPES, check_array, check_choice, check_number, describe
-from .nn import Module, ReLU
+from ..core import check_array, check_choice, check_number, describe
+from .nn import Module, ReLU, check_activation_input, relu
 
 # %% auto #0
-__all__ = ['GELU_APPROXIMATIONS', 'ACTIVATIONS', 'check_activation_input', 'Activation', 'sigmoid', 'Sigmoid', 'tanh', 'Tanh',
-           'relu', 'leaky_relu', 'LeakyReLU', 'erf', 'gelu', 'GELU', 'check_dim', 'softmax', 'Softmax', 'ReLU']
-
-# %% ../../nbs/20a_activations_numpy.ipynb #18a69fe6
-def check_activation_input(input: Any, name: str = 'input') -> np.ndarray:
-    "Check that `input` is a float32 or float64 NumPy array (NaN and inf pass through, as in PyTorch)."
-    check_array(input, name, kind='float', finite=False, allow_tensor=False)
-    if input.dtype.name not in FLOAT_DTYPES:
-        raise TypeError(f"{name}: expected dtype float32 or float64, got {describe(input)}")
-    return input
+__all__ = ['GELU_APPROXIMATIONS', 'ACTIVATIONS', 'Activation', 'sigmoid', 'Sigmoid', 'tanh', 'Tanh', 'leaky_relu', 'LeakyReLU',
+           'erf', 'gelu', 'GELU', 'check_dim', 'softmax', 'Softmax', 'ReLU', 'relu', 'check_activation_input']
 
 # %% ../../nbs/20a_activations_numpy.ipynb #356344f3
+def _check_slope_args(input: Any, output: Any) -> None:
+    "Check the arguments of `derivative`: a float32 or float64 input, and an output of its shape and dtype."
+    check_activation_input(input)
+    check_array(output, 'output', finite=False, allow_tensor=False)
+    if output.shape != input.shape or output.dtype != input.dtype:
+        raise ValueError(f"output: expected f(input), with the input's shape {input.shape} and dtype {input.dtype.name}, "
+                         f"got {describe(output)}")
+
 class Activation(Module):
     "An elementwise activation: subclasses give `function(x)` and `derivative(x, y)`; backward multiplies by it."
     def __init__(self):
@@ -37,7 +37,7 @@ class Activation(Module):
         raise NotImplementedError(f"{type(self).__name__} must implement function")
 
     def derivative(self, input: np.ndarray, output: np.ndarray) -> np.ndarray:
-        "The slope f'(input), given the input and the output f(input)."
+        "The slope f'(input), given the input and the output f(input); checks both."
         raise NotImplementedError(f"{type(self).__name__} must implement derivative")
 
     def forward(self, input: np.ndarray) -> np.ndarray:
@@ -61,7 +61,9 @@ def sigmoid(input: np.ndarray) -> np.ndarray:
 class Sigmoid(Activation):
     "Elementwise logistic sigmoid; derivative sigmoid(x) * (1 - sigmoid(x))."
     def function(self, input: np.ndarray) -> np.ndarray: return sigmoid(input)
-    def derivative(self, input: np.ndarray, output: np.ndarray) -> np.ndarray: return output * (1 - output)
+    def derivative(self, input: np.ndarray, output: np.ndarray) -> np.ndarray:
+        _check_slope_args(input, output)
+        return output * (1 - output)
 
 # %% ../../nbs/20a_activations_numpy.ipynb #36811463
 def tanh(input: np.ndarray) -> np.ndarray:
@@ -73,14 +75,11 @@ def tanh(input: np.ndarray) -> np.ndarray:
 class Tanh(Activation):
     "Elementwise hyperbolic tangent; derivative 1 - tanh(x)**2."
     def function(self, input: np.ndarray) -> np.ndarray: return tanh(input)
-    def derivative(self, input: np.ndarray, output: np.ndarray) -> np.ndarray: return 1 - output * output
+    def derivative(self, input: np.ndarray, output: np.ndarray) -> np.ndarray:
+        _check_slope_args(input, output)
+        return 1 - output * output
 
 # %% ../../nbs/20a_activations_numpy.ipynb #70c82367
-def relu(input: np.ndarray) -> np.ndarray:
-    "max(x, 0) elementwise (the function form of `ReLU`)."
-    check_activation_input(input)
-    return np.where(input > 0, input, 0).astype(input.dtype, copy=False)
-
 def leaky_relu(input: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     "x where x > 0, negative_slope * x elsewhere."
     check_activation_input(input)
@@ -95,6 +94,7 @@ class LeakyReLU(Activation):
 
     def function(self, input: np.ndarray) -> np.ndarray: return leaky_relu(input, self.negative_slope)
     def derivative(self, input: np.ndarray, output: np.ndarray) -> np.ndarray:
+        _check_slope_args(input, output)
         return np.where(input > 0, 1, self.negative_slope).astype(input.dtype)
     def extra_repr(self) -> str: return f"negative_slope={self.negative_slope}"
 
@@ -103,6 +103,7 @@ _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
 
 def erf(input: np.ndarray) -> np.ndarray:
     "The error function, entry by entry with `math.erf` (NumPy has none), in the dtype of `input`."
+    check_activation_input(input)
     return np.asarray(_erf_ufunc(input), dtype=input.dtype)
 
 GELU_APPROXIMATIONS = ('none', 'tanh')
@@ -129,6 +130,7 @@ class GELU(Activation):
     def function(self, input: np.ndarray) -> np.ndarray: return gelu(input, self.approximate)
 
     def derivative(self, input: np.ndarray, output: np.ndarray) -> np.ndarray:
+        _check_slope_args(input, output)
         if self.approximate == 'tanh':
             t = _gelu_tanh_inner(input)
             return 0.5 * (1 + t) + 0.5 * input * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * input ** 2)
@@ -143,6 +145,7 @@ def check_dim(dim: Any, ndim: int | None = None) -> int:
     if dim is None:
         raise TypeError("dim: expected an integer axis, got None (PyTorch's implicit choice of dim is deprecated)")
     check_number(dim, 'dim', integer=True)
+    if ndim is not None and not (type(ndim) is int and ndim > 0): check_number(ndim, 'ndim', low=1, integer=True)
     if ndim is not None and not -ndim <= dim < ndim:
         raise ValueError(f"dim: expected a value in [{-ndim}, {ndim - 1}] for a {ndim}-D input, got {dim}")
     return dim
@@ -176,4 +179,4 @@ class Softmax(Module):
 
 # %% ../../nbs/20a_activations_numpy.ipynb #6a9b3454
 ACTIVATIONS = {'relu': ReLU, 'sigmoid': Sigmoid, 'tanh': Tanh, 'leaky_relu': LeakyReLU, 'gelu': GELU}
-_all_ = ['ReLU']
+_all_ = ['ReLU', 'relu', 'check_activation_input']

@@ -11,16 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from ..core import check_array, check_choice, check_number, describe
+from ..core import check_array, check_bool, check_choice, check_number, describe
 from .activations import check_dim, sigmoid
 from .nn import Module
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'EPSILON', 'LOSSES', 'check_reduction', 'check_loss_input', 'check_target_like', 'check_unit_interval',
-           'class_dim_of', 'check_class_input', 'check_class_indices', 'check_class_weight', 'check_broadcast_weight',
-           'check_class_probabilities', 'MSELoss', 'L1Loss', 'logsumexp', 'log_softmax', 'CrossEntropyLoss', 'BCELoss',
-           'BCEWithLogitsLoss', 'MultiMarginLoss', 'mse_loss', 'l1_loss', 'cross_entropy', 'binary_cross_entropy',
-           'binary_cross_entropy_with_logits', 'multi_margin_loss']
+__all__ = ['REDUCTIONS', 'EPSILON', 'LOSSES', 'check_reduction', 'MSELoss', 'L1Loss', 'logsumexp', 'log_softmax',
+           'CrossEntropyLoss', 'BCELoss', 'BCEWithLogitsLoss', 'MultiMarginLoss', 'mse_loss', 'l1_loss',
+           'cross_entropy', 'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'multi_margin_loss']
 
 # %% ../../nbs/30a_losses_numpy.ipynb #e91cd829
 REDUCTIONS = ('none', 'mean', 'sum')
@@ -29,7 +27,7 @@ def check_reduction(reduction: Any) -> str:
     "Check that `reduction` is 'none', 'mean' or 'sum' (PyTorch's choices)."
     return check_choice(reduction, 'reduction', REDUCTIONS)
 
-def check_loss_input(input: Any, tensors: bool = False) -> Any:
+def _check_loss_input(input: Any, tensors: bool = False) -> Any:
     "Check that `input` is a floating array (or tensor, if `tensors`); NaN and inf pass through, as in PyTorch."
     return check_array(input, 'input', kind='float', finite=False, allow_tensor=tensors)
 
@@ -37,9 +35,9 @@ def _shape(x: Any) -> tuple: return tuple(x.shape)
 
 def _dtype_name(x: Any) -> str: return str(x.dtype).replace('torch.', '')
 
-def check_target_like(input: Any, target: Any, tensors: bool = False) -> Any:
+def _check_target_like(input: Any, target: Any, tensors: bool = False) -> Any:
     "Check that `target` is a finite floating array with the input's shape and dtype (no silent broadcasting)."
-    check_loss_input(input, tensors)
+    _check_loss_input(input, tensors)
     check_array(target, 'target', kind='float', allow_tensor=tensors)
     if _shape(target) != _shape(input):
         raise ValueError(f"target: expected the input's shape {_shape(input)}, got {_shape(target)}")
@@ -47,28 +45,28 @@ def check_target_like(input: Any, target: Any, tensors: bool = False) -> Any:
         raise TypeError(f"target: expected the input's dtype {_dtype_name(input)}, got {describe(target)}")
     return target
 
-def check_unit_interval(x: Any, name: str) -> Any:
+def _check_unit_interval(x: Any, name: str) -> Any:
     "Check that every value of `x` is a probability, in [0, 1] (NaN is not)."
     if not bool(((x >= 0) & (x <= 1)).all()):
         raise ValueError(f"{name}: expected probabilities in [0, 1], got values from {float(x.min()):g} to {float(x.max()):g}")
     return x
 
 # %% ../../nbs/30a_losses_numpy.ipynb #c3db37d6
-def class_dim_of(input: Any) -> int:
+def _class_dim_of(input: Any) -> int:
     "The dimension that holds the classes: 0 for an input of shape (C,), 1 for (N, C, ...)."
     return 0 if input.ndim == 1 else 1
 
-def check_class_input(input: Any, tensors: bool = False) -> Any:
+def _check_class_input(input: Any, tensors: bool = False) -> Any:
     "Check that `input` holds class scores: a floating array with at least one dimension."
-    check_loss_input(input, tensors)
+    _check_loss_input(input, tensors)
     if input.ndim == 0: raise ValueError("input: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     return input
 
-def check_class_indices(input: Any, target: Any, ignore_index: int | None = None, tensors: bool = False,
+def _check_class_indices(input: Any, target: Any, ignore_index: int | None = None, tensors: bool = False,
                         probabilities_too: bool = False) -> Any:
     "Check that `target` holds integer class indices in [0, C) (or equal to `ignore_index`), one per sample of `input`."
     check_array(target, 'target', kind=None, finite=False, allow_tensor=tensors)
-    dim = class_dim_of(input)
+    dim = _class_dim_of(input)
     expected = _shape(input)[:dim] + _shape(input)[dim + 1:]
     if _shape(target) != expected:
         also = f", or class probabilities of the input's shape {_shape(input)}" if probabilities_too else ''
@@ -84,18 +82,19 @@ def check_class_indices(input: Any, target: Any, ignore_index: int | None = None
                          f"classes (expected 0 to {n_classes - 1}{also})")
     return target
 
-def check_class_weight(weight: Any, input: Any) -> Any:
+def _check_class_weight(weight: Any, input: Any) -> Any:
     "Check that `weight` (None or one number per class) fits `input`'s number of classes and dtype."
     if weight is None: return None
-    n_classes = input.shape[class_dim_of(input)]
-    if _shape(weight) != (n_classes,):
-        raise ValueError(f"weight: expected one weight per class, shape ({n_classes},), got {_shape(weight)}")
+    dim = _class_dim_of(input)
+    if _shape(weight) != (input.shape[dim],):
+        raise ValueError(f"weight: expected one weight per class, shape ({input.shape[dim]},) for an input of shape "
+                         f"{_shape(input)} (classes in dimension {dim}), got {_shape(weight)}")
     if weight.dtype != input.dtype:
         raise TypeError(f"weight: expected the input's dtype {_dtype_name(input)}, got {describe(weight)}; "
                         f"cast the loss with .to({_dtype_name(input)!r})")
     return weight
 
-def check_broadcast_weight(weight: Any, input: Any, name: str = 'weight') -> Any:
+def _check_broadcast_weight(weight: Any, input: Any, name: str = 'weight') -> Any:
     "Check that `weight` (None or an array) broadcasts to `input`'s shape and has its dtype."
     if weight is None: return None
     try: shape = np.broadcast_shapes(_shape(weight), _shape(input))
@@ -112,13 +111,13 @@ def _sum_tolerance(x: Any) -> float:
     "How far from 1 a sum of probabilities in `x`'s dtype may be: 1e-6 in float64, 1e-3 in float32, 1e-2 below."
     return {8: 1e-6, 4: 1e-3}.get(x.dtype.itemsize, 1e-2)
 
-def check_class_probabilities(input: Any, target: Any, tensors: bool = False) -> Any:
+def _check_class_probabilities(input: Any, target: Any, tensors: bool = False) -> Any:
     "Check that `target` holds class probabilities: the input's shape and dtype, in [0, 1], summing to 1 over the classes."
-    check_target_like(input, target, tensors)
-    check_unit_interval(target, 'target')
-    sums = target.sum(class_dim_of(input))
+    _check_target_like(input, target, tensors)
+    _check_unit_interval(target, 'target')
+    sums = target.sum(_class_dim_of(input))
     if bool((abs(sums - 1) > _sum_tolerance(target)).any()):
-        raise ValueError(f"target: class probabilities must sum to 1 over dimension {class_dim_of(input)}, "
+        raise ValueError(f"target: class probabilities must sum to 1 over dimension {_class_dim_of(input)}, "
                          f"got sums from {float(sums.min()):g} to {float(sums.max()):g}")
     return target
 
@@ -180,14 +179,14 @@ class _Loss(Module):
 class MSELoss(_Loss):
     "Mean squared error (input - target)^2, reduced by `reduction`: the L2 loss of regression."
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        check_target_like(input, target)
+        _check_target_like(input, target)
         diff = input - target
         return self._reduce(diff * diff, 2 * diff)
 
 class L1Loss(_Loss):
     "Mean absolute error |input - target|, reduced by `reduction`: robust regression (its minimiser is the median)."
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        check_target_like(input, target)
+        _check_target_like(input, target)
         diff = input - target
         return self._reduce(np.abs(diff), np.sign(diff))
 
@@ -206,11 +205,12 @@ def _log_sum_exp_shifted(shifted: np.ndarray, dim: int) -> np.ndarray:
 
 def logsumexp(input: np.ndarray, dim: int, keepdim: bool = False) -> np.ndarray:
     "log(sum(exp(input))) along `dim`, as max + log(sum(exp(input - max))) so that nothing overflows."
+    check_bool(keepdim, 'keepdim')
     m, shifted = _max_and_shifted(input, dim)
     out = m + _log_sum_exp_shifted(shifted, dim)
     return out if keepdim else out.squeeze(dim)
 
-def log_softmax(input: np.ndarray, dim: int) -> np.ndarray:
+def log_softmax(input: np.ndarray, dim: int | None = None) -> np.ndarray:
     "log(softmax(input)) along `dim`, as (input - max) - log(sum(exp(input - max))): no overflow, no log(0)."
     _, shifted = _max_and_shifted(input, dim)
     return shifted - _log_sum_exp_shifted(shifted, dim)
@@ -226,7 +226,7 @@ class _WeightedLoss(_Loss):
 def _class_shape(input: np.ndarray) -> tuple:
     "The shape that broadcasts one value per class along the input's class dimension."
     shape = [1] * input.ndim
-    shape[class_dim_of(input)] = input.shape[class_dim_of(input)]
+    shape[_class_dim_of(input)] = input.shape[_class_dim_of(input)]
     return tuple(shape)
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -238,16 +238,16 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = check_number(label_smoothing, 'label_smoothing', low=0, high=1)
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        check_class_input(input)
-        check_class_weight(self.weight, input)
-        dim = class_dim_of(input)
+        _check_class_input(input)
+        _check_class_weight(self.weight, input)
+        dim = _class_dim_of(input)
         logp = log_softmax(input, dim)
-        if _shape(target) == _shape(input): return self._probability_target(input, target, logp, dim)
+        if isinstance(target, np.ndarray) and target.shape == input.shape: return self._probability_target(input, target, logp, dim)
         return self._index_target(input, target, logp, dim)
 
     def _probability_target(self, input, target, logp, dim):
         "Loss and local gradient for a target of class probabilities."
-        check_class_probabilities(input, target)
+        _check_class_probabilities(input, target)
         if self.ignore_index >= 0:
             raise ValueError(f"ignore_index: not supported with class-probability targets, got {self.ignore_index}")
         eps, n_classes = self.label_smoothing, input.shape[dim]
@@ -259,7 +259,7 @@ class CrossEntropyLoss(_WeightedLoss):
 
     def _index_target(self, input, target, logp, dim):
         "Loss and local gradient for a target of class indices, with weights, ignore_index and label smoothing."
-        check_class_indices(input, target, self.ignore_index, probabilities_too=True)
+        _check_class_indices(input, target, self.ignore_index, probabilities_too=True)
         eps, n_classes = self.label_smoothing, input.shape[dim]
         keep = target != self.ignore_index
         t = np.where(keep, target, 0)
@@ -288,10 +288,10 @@ class BCELoss(_WeightedLoss):
         super().__init__(weight, reduction)
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        check_target_like(input, target)
-        check_unit_interval(input, 'input')
-        check_unit_interval(target, 'target')
-        check_broadcast_weight(self.weight, input)
+        _check_target_like(input, target)
+        _check_unit_interval(input, 'input')
+        _check_unit_interval(target, 'target')
+        _check_broadcast_weight(self.weight, input)
         with np.errstate(divide='ignore'): log_x, log_1mx = np.log(input), np.log1p(-input)
         losses = (target - 1) * np.maximum(log_1mx, -100) - target * np.maximum(log_x, -100)
         local = (input - target) / np.maximum((1 - input) * input, EPSILON)
@@ -307,10 +307,10 @@ class BCEWithLogitsLoss(_WeightedLoss):
         self.register_buffer('pos_weight', pos_weight)
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        check_target_like(input, target)
-        check_unit_interval(target, 'target')
-        check_broadcast_weight(self.weight, input)
-        check_broadcast_weight(self.pos_weight, input, 'pos_weight')
+        _check_target_like(input, target)
+        _check_unit_interval(target, 'target')
+        _check_broadcast_weight(self.weight, input)
+        _check_broadcast_weight(self.pos_weight, input, 'pos_weight')
         softplus_neg = np.maximum(-input, 0) + np.log1p(np.exp(-np.abs(input)))  # -log(sigmoid(input))
         if self.pos_weight is None: log_weight, positive = 1, target
         else: log_weight, positive = 1 + (self.pos_weight - 1) * target, self.pos_weight * target
@@ -329,11 +329,11 @@ class MultiMarginLoss(_WeightedLoss):
         self.p, self.margin = int(p), check_number(margin, 'margin')
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> np.ndarray:
-        check_class_input(input)
+        _check_class_input(input)
         if input.ndim > 2: raise ValueError(f"input: expected scores of shape (C,) or (N, C), got {input.shape}")
         if input.ndim == 1 and isinstance(target, np.ndarray) and target.shape == (1,): target = target.reshape(())
-        check_class_indices(input, target)
-        check_class_weight(self.weight, input)
+        _check_class_indices(input, target)
+        _check_class_weight(self.weight, input)
         n_classes = input.shape[-1]
         x, t = input.reshape(-1, n_classes), target.reshape(-1)
         rows = np.arange(len(t))

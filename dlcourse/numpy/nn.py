@@ -7,33 +7,55 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..core import check_array, check_number, default_generator, describe, resolve_dtype, to_numpy
+from ..core import (FLOAT_DTYPES, as_generator, check_array, check_bool, check_number, describe, resolve_dtype,
+                           to_numpy)
 
 # %% auto #0
-__all__ = ['Parameter', 'RemovableHandle', 'Module', 'check_input', 'Linear', 'ReLU', 'Sequential', 'mlp_layer_sizes', 'MLP']
+__all__ = ['Parameter', 'RemovableHandle', 'check_cpu', 'Module', 'check_input', 'Linear', 'check_activation_input', 'relu',
+           'ReLU', 'Sequential', 'mlp_layer_sizes', 'MLP']
 
 # %% ../../nbs/10a_layers_numpy.ipynb #16eeebd7
-class Parameter:
-    "A trainable array and its accumulated gradient: the NumPy twin of `torch.nn.Parameter`."
+def _data(x: Any) -> Any:
+    "The array inside `x` if it is a Parameter, else `x`."
+    return x.data if isinstance(x, Parameter) else x
+
+class Parameter(np.lib.mixins.NDArrayOperatorsMixin):
+    "A trainable array and its accumulated gradient: the NumPy twin of `torch.nn.Parameter`, usable as the array it holds."
+    __hash__ = object.__hash__   # == compares values (as for arrays); hashing stays by identity, as for tensors
+
     def __init__(self, data: np.ndarray):
         check_array(data, 'data', allow_tensor=False)
         self.data, self.grad = data, None
 
-    @property
-    def shape(self) -> tuple: return self.data.shape
-    @property
-    def dtype(self) -> np.dtype: return self.data.dtype
-    @property
-    def size(self) -> int: return self.data.size
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        "`np.asarray(p)` is `p.data` itself; a copy only when `dtype` or `copy=True` asks for one."
+        if copy: return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        "Arithmetic, comparisons and ufuncs (`p - 1`, `p > 0`, `np.exp(p)`) act on `.data`; in place (`p -= 1`) they return `p`."
+        out = kwargs.get('out')
+        if out: kwargs['out'] = tuple(map(_data, out))
+        result = getattr(ufunc, method)(*map(_data, inputs), **kwargs)
+        return (out[0] if len(out) == 1 else out) if out else result
+
+    def __getattr__(self, name: str) -> Any:
+        "Any other public attribute of the array (`shape`, `dtype`, `ndim`, `T`, `sum`, `reshape`, ...) is `.data`'s."
+        if name.startswith('_') or name in ('data', 'grad'): raise AttributeError(name)
+        return getattr(self.data, name)
+
+    def __getitem__(self, index: Any) -> Any: return self.data[index]
+    def __setitem__(self, index: Any, value: Any) -> None: self.data[index] = _data(value)
+    def __len__(self) -> int: return len(self.data)
 
     def accumulate_grad(self, grad: np.ndarray) -> None:
-        "Add `grad` to `.grad` (which starts as `None`), as autograd does for a leaf tensor."
-        if grad.shape != self.data.shape:
-            raise ValueError(f"grad: expected shape {self.data.shape}, got {grad.shape}")
+        "Add `grad` (an array of the parameter's shape and dtype) to `.grad`, which starts as `None`, as autograd does for a leaf tensor."
+        check_array(grad, 'grad', shape=self.data.shape, dtype=self.data.dtype, finite=False, allow_tensor=False)
         self.grad = grad.copy() if self.grad is None else self.grad + grad
 
     def __repr__(self) -> str: return f"Parameter(shape={self.shape}, dtype={self.dtype.name})"
@@ -44,6 +66,7 @@ class RemovableHandle:
     next_id = 0
 
     def __init__(self, hooks: dict):
+        if not isinstance(hooks, dict): raise TypeError(f"hooks: expected the dict of hooks of a Module, got {describe(hooks)}")
         self.hooks, self.id = hooks, RemovableHandle.next_id
         RemovableHandle.next_id += 1
 
@@ -53,6 +76,29 @@ class RemovableHandle:
 
     def __enter__(self) -> RemovableHandle: return self
     def __exit__(self, *exc_info) -> None: self.remove()
+
+def _check_name(value: Any, name: str) -> str:
+    "Check that `value` is a string (a registered member's name or a dotted prefix); return it."
+    if not isinstance(value, str): raise TypeError(f"{name}: expected a string, got {describe(value)}")
+    return value
+
+_DEVICE_TYPES = ('cpu', 'cuda', 'mps')
+
+def _is_device(x: Any) -> bool:
+    "Whether `x` names a device ('cpu', 'cuda:0', a torch.device)."
+    return type(x).__name__ == 'device' or (isinstance(x, str) and x.split(':')[0] in _DEVICE_TYPES)
+
+def _is_dtype(x: Any) -> bool:
+    "Whether `x` looks like a dtype (a name that is not a device's, an np.dtype, a NumPy scalar type, a torch dtype)."
+    return ((isinstance(x, str) and not _is_device(x)) or isinstance(x, np.dtype) or type(x).__name__ == 'dtype'
+            or (isinstance(x, type) and issubclass(x, np.generic)))
+
+def check_cpu(device: Any) -> None:
+    "Check that `device` is None or the CPU: the NumPy backend's only device (`'cpu'`, `'cpu:0'` or `torch.device('cpu')`)."
+    if device is None: return
+    if not _is_device(device): raise TypeError(f"device: expected 'cpu' or None, got {describe(device)}")
+    if str(device).split(':')[0] != 'cpu':
+        raise ValueError(f"device: the NumPy backend computes on the CPU only, got {str(device)!r} (dlcourse.torch runs on it)")
 
 class Module:
     "Base class of NumPy layers: registers parameters, buffers and submodules; `backward` is written by hand."
@@ -72,10 +118,14 @@ class Module:
         elif name in self._buffers: self._buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name: str, array: np.ndarray | None) -> None:
-        "Register `array` as state that is saved in `state_dict` but not trained."
-        self._buffers[name] = array
-        object.__setattr__(self, name, array)
+    def register_buffer(self, name: str, tensor: np.ndarray | None) -> None:
+        "Register `tensor` (a NumPy array, or None; PyTorch's name) as state that is saved in `state_dict` but not trained."
+        if not _check_name(name, 'name') or '.' in name:
+            raise ValueError(f"name: expected a non-empty name without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, np.ndarray):
+            raise TypeError(f"tensor: expected a NumPy array or None, got {describe(tensor)}")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args):
         "The computation; subclasses cache here what `backward` needs."
@@ -100,64 +150,101 @@ class Module:
         self._forward_hooks[handle.id] = hook
         return handle
 
-    def named_modules(self, prefix: str = '') -> Iterator[tuple[str, Module]]:
-        "This module and every module inside it, depth first, with dotted names."
+    def named_modules(self, memo: set | None = None, prefix: str = '',
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        "This module and every module inside it, depth first, with dotted names; a shared module once unless `remove_duplicate=False`."
+        if memo is not None and not isinstance(memo, set): raise TypeError(f"memo: expected a set or None, got {describe(memo)}")
+        return self._walk(set() if memo is None else memo, _check_name(prefix, 'prefix'), check_bool(remove_duplicate, 'remove_duplicate'))
+
+    def _walk(self, memo: set, prefix: str, remove_duplicate: bool) -> Iterator[tuple[str, Module]]:
+        "The generator behind `named_modules` (its arguments checked)."
+        if self in memo: return
+        if remove_duplicate: memo.add(self)
         yield prefix, self
-        for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+        for name, child in self._modules.items(): yield from child._walk(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]: return (m for _, m in self.named_modules())
-    def named_children(self) -> Iterator[tuple[str, Module]]: return iter(self._modules.items())
-    def children(self) -> Iterator[Module]: return iter(self._modules.values())
 
-    def _named_members(self, kind: str, prefix: str = '', remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
-        "The non-None entries of registry `kind` ('_parameters' or '_buffers') of every module, with dotted names; a shared object once unless `remove_duplicate=False`."
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        "The direct submodules with their names, each module once."
         seen = set()
-        for mod_name, module in self.named_modules(prefix):
+        for name, child in self._modules.items():
+            if child not in seen:
+                seen.add(child)
+                yield name, child
+
+    def children(self) -> Iterator[Module]: return (m for _, m in self.named_children())
+
+    def _named_members(self, kind: str, prefix: str = '', recurse: bool = True,
+                       remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        "The non-None entries of registry `kind` ('_parameters' or '_buffers') of this module (and all inside it, if `recurse`)."
+        _check_name(prefix, 'prefix')
+        modules = self._walk(set(), prefix, check_bool(remove_duplicate, 'remove_duplicate')) if check_bool(recurse, 'recurse') else [(prefix, self)]
+        return self._members(kind, modules, remove_duplicate)
+
+    @staticmethod
+    def _members(kind: str, modules: Any, remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        "The generator behind `_named_members`: dotted names and members; a shared object once unless `remove_duplicate=False`."
+        seen = set()
+        for mod_name, module in modules:
             for name, member in getattr(module, kind).items():
                 if member is None or (remove_duplicate and id(member) in seen): continue
                 seen.add(id(member))
                 yield (f"{mod_name}.{name}" if mod_name else name), member
 
-    def named_parameters(self, prefix: str = '', remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        return self._named_members('_parameters', prefix, remove_duplicate)
-    def parameters(self) -> Iterator[Parameter]: return (p for _, p in self.named_parameters())
-    def named_buffers(self, prefix: str = '', remove_duplicate: bool = True) -> Iterator[tuple[str, np.ndarray]]:
-        return self._named_members('_buffers', prefix, remove_duplicate)
+    def named_parameters(self, prefix: str = '', recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        return self._named_members('_parameters', prefix, recurse, remove_duplicate)
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        return (p for _, p in self.named_parameters(recurse=recurse))
+    def named_buffers(self, prefix: str = '', recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+        return self._named_members('_buffers', prefix, recurse, remove_duplicate)
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     def state_dict(self) -> OrderedDict:
         "Copies of every parameter and buffer, keyed by dotted name (PyTorch's layout: a shared parameter under each of its names)."
-        return OrderedDict((name, np.array(value.data if isinstance(value, Parameter) else value))
+        return OrderedDict((name, np.array(_data(value)))
                            for kind in ('_parameters', '_buffers')
                            for name, value in self._named_members(kind, remove_duplicate=False))
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> None:
         "Copy arrays (or tensors) from `state_dict` into the parameters and buffers with the same names."
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict: expected a dict of arrays, as state_dict() returns, got {describe(state_dict)}")
+        check_bool(strict, 'strict')
         own = (dict(self._named_members('_parameters', remove_duplicate=False))
                | dict(self._named_members('_buffers', remove_duplicate=False)))
         missing, unexpected = own.keys() - state_dict.keys(), state_dict.keys() - own.keys()
         if strict and (missing or unexpected):
             raise KeyError(f"state_dict: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}")
-        for name in own.keys() & state_dict.keys():
-            value, target = to_numpy(state_dict[name]), own[name]
-            if value.shape != target.shape:
-                raise ValueError(f"state_dict[{name!r}]: expected shape {target.shape}, got {value.shape}")
+        values = {name: to_numpy(state_dict[name]) for name in own.keys() & state_dict.keys()}
+        for name, value in values.items():
+            check_array(value, f"state_dict[{name!r}]", shape=own[name].shape, kind='number', finite=False)
+        for name, value in values.items():
+            target = own[name]
             if isinstance(target, Parameter): target.data = value.astype(target.dtype, copy=True)
             else: target[...] = value
 
     def train(self, mode: bool = True) -> Module:
         "Put this module and all inside it in training mode (`mode=True`) or evaluation mode."
-        for module in self.modules(): object.__setattr__(module, 'training', bool(mode))
+        mode = check_bool(mode, 'mode')
+        for module in self.modules(): object.__setattr__(module, 'training', mode)
         return self
 
     def eval(self) -> Module: return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         "Clear every parameter's gradient (to None, or to zeros when `set_to_none=False`)."
+        check_bool(set_to_none, 'set_to_none')
         for p in self.parameters(): p.grad = None if set_to_none else np.zeros_like(p.data)
 
-    def to(self, dtype: Any) -> Module:
-        "Cast every parameter and floating buffer to `dtype` ('float32' or 'float64'), in place."
+    def to(self, device: Any = None, dtype: Any = None) -> Module:
+        "Cast every parameter and floating buffer to `dtype` ('float32' or 'float64') in place; `device` can only be the CPU. `m.to(dtype)` works too, as in PyTorch."
+        if dtype is None and _is_dtype(device): device, dtype = None, device
+        check_cpu(device)
+        if dtype is None: return self
         dtype = resolve_dtype(dtype)
         for module in self.modules():
             for p in module._parameters.values():
@@ -168,6 +255,17 @@ class Module:
                 if b is not None and np.issubdtype(b.dtype, np.floating): module.register_buffer(name, b.astype(dtype))
         return self
 
+    def cpu(self) -> Module: return self.to('cpu')
+    def float(self) -> Module: return self.to(dtype='float32')
+    def double(self) -> Module: return self.to(dtype='float64')
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        "Call `fn` on every submodule (children first) and then on this module, as `torch.nn.Module.apply` does; return this module."
+        if not callable(fn): raise TypeError(f"fn: expected a function of a module, got {describe(fn)}")
+        for child in self.children(): child.apply(fn)
+        fn(self)
+        return self
+
     def extra_repr(self) -> str: return ''
 
     def __repr__(self) -> str:
@@ -176,32 +274,36 @@ class Module:
         return head + ')' if not lines else head + '\n  ' + '\n  '.join(lines) + '\n)'
 
 # %% ../../nbs/10a_layers_numpy.ipynb #9e958e0a
-def check_input(x: Any, dtype: np.dtype, features: int | None = None, name: str = 'input') -> np.ndarray:
-    "Check that `x` is a NumPy array of `dtype` with at least one dimension and `features` in its last one."
-    check_array(x, name, kind='float', finite=False, allow_tensor=False)
-    if x.dtype != dtype:
-        raise TypeError(f"{name}: expected dtype {np.dtype(dtype).name} (the layer's dtype), got {describe(x)}")
-    if x.ndim == 0: raise ValueError(f"{name}: expected at least 1 dimension, got a scalar")
-    if features is not None and x.shape[-1] != features:
-        raise ValueError(f"{name}: expected last dimension {features}, got shape {x.shape}")
-    return x
+def check_input(input: Any, dtype: Any, features: int | None = None) -> np.ndarray:
+    "Check that `input` is a NumPy array of `dtype` with at least one dimension and `features` entries in its last one."
+    if not isinstance(dtype, np.dtype): dtype = resolve_dtype(dtype)   # layers pass their np.dtype: no work then
+    if features is not None and not (type(features) is int and features > 0): check_number(features, 'features', low=1, integer=True)
+    check_array(input, 'input', kind='float', finite=False, allow_tensor=False)
+    if input.dtype != dtype:
+        raise TypeError(f"input: expected dtype {dtype.name} (the layer's dtype), got {describe(input)}")
+    if input.ndim == 0: raise ValueError("input: expected at least 1 dimension, got a scalar")
+    if features is not None and input.shape[-1] != features:
+        raise ValueError(f"input: expected last dimension {features}, got shape {input.shape}")
+    return input
 
 # %% ../../nbs/10a_layers_numpy.ipynb #dca4bf75
 class Linear(Module):
     "Affine map `x @ weight.T + bias`, with PyTorch's default initialisation and a hand-written backward."
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
-                 generator: np.random.Generator | None = None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None,
+                 generator: np.random.Generator | int | None = None):
         super().__init__()
         self.in_features = check_number(in_features, 'in_features', low=1, integer=True)
         self.out_features = check_number(out_features, 'out_features', low=1, integer=True)
-        dtype, rng = resolve_dtype(dtype), generator or default_generator()
+        bias = check_bool(bias, 'bias')
+        check_cpu(device)
+        dtype, rng = resolve_dtype(dtype), as_generator(generator)
         bound = 1 / math.sqrt(in_features)
         self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
         self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype)) if bias else None
         self._input = None
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        check_input(input, self.weight.dtype, self.in_features)
+        check_input(input, self.weight.data.dtype, self.in_features)
         self._input = input
         out = input @ self.weight.data.T
         return out + self.bias.data if self.bias is not None else out
@@ -209,7 +311,8 @@ class Linear(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         x = self._input
         if x is None: raise RuntimeError("Linear.backward called before forward")
-        check_array(grad_output, 'grad_output', shape=x.shape[:-1] + (self.out_features,), finite=False)
+        check_array(grad_output, 'grad_output', shape=x.shape[:-1] + (self.out_features,), dtype=x.dtype, finite=False,
+                    allow_tensor=False)
         g2, x2 = grad_output.reshape(-1, self.out_features), x.reshape(-1, self.in_features)
         self.weight.accumulate_grad(g2.T @ x2)
         if self.bias is not None: self.bias.accumulate_grad(g2.sum(axis=0))
@@ -219,34 +322,46 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 # %% ../../nbs/10a_layers_numpy.ipynb #ae67adf0
+def check_activation_input(input: Any) -> np.ndarray:
+    "Check that `input` is a float32 or float64 NumPy array (NaN and inf pass through, as in PyTorch)."
+    check_array(input, 'input', kind='float', finite=False, allow_tensor=False)
+    if input.dtype.name not in FLOAT_DTYPES:
+        raise TypeError(f"input: expected dtype float32 or float64, got {describe(input)}")
+    return input
+
+def relu(input: np.ndarray) -> np.ndarray:
+    "max(x, 0) elementwise: zero where x <= 0, x elsewhere (so NaN stays NaN, as in PyTorch)."
+    check_activation_input(input)
+    return np.where(input <= 0, 0, input).astype(input.dtype, copy=False)
+
 class ReLU(Module):
-    "max(x, 0) elementwise; the gradient flows only where the input was positive."
+    "max(x, 0) elementwise; the gradient flows only where the input was not <= 0."
     def __init__(self):
         super().__init__()
-        self._mask = None
+        self._output = None
 
     def forward(self, input: np.ndarray) -> np.ndarray:
-        check_array(input, 'input', kind='float', finite=False, allow_tensor=False)
-        self._mask = input > 0
-        return np.where(self._mask, input, 0).astype(input.dtype, copy=False)
+        self._output = relu(input)
+        return self._output
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        if self._mask is None: raise RuntimeError("ReLU.backward called before forward")
-        check_array(grad_output, 'grad_output', shape=self._mask.shape, finite=False)
-        return grad_output * self._mask
+        out = self._output
+        if out is None: raise RuntimeError("ReLU.backward called before forward")
+        check_array(grad_output, 'grad_output', shape=out.shape, dtype=out.dtype, finite=False, allow_tensor=False)
+        return grad_output * (out != 0)   # exactly where input <= 0 is false: positive entries and NaN
 
 # %% ../../nbs/10a_layers_numpy.ipynb #dde6e231
 class Sequential(Module):
     "Modules applied in order; backward runs them in reverse."
     def __init__(self, *modules: Module):
         super().__init__()
-        for i, m in enumerate(modules): self.append(m, index=i)
+        for module in modules: self.append(module)
 
-    def append(self, module: Module, index: int | None = None) -> Sequential:
+    def append(self, module: Module) -> Sequential:
         "Add `module` at the end (named by its position, as in PyTorch)."
         if not isinstance(module, Module):
             raise TypeError(f"module: expected a dlcourse.numpy Module, got {describe(module)}")
-        setattr(self, str(len(self._modules) if index is None else index), module)
+        setattr(self, str(len(self._modules)), module)
         return self
 
     def forward(self, input: np.ndarray) -> np.ndarray:
@@ -276,9 +391,9 @@ def mlp_layer_sizes(in_channels: int, hidden_channels: list[int], activation_lay
 class MLP(Sequential):
     "Linear layers of sizes `in_channels -> hidden_channels...`, an activation after each but the last."
     def __init__(self, in_channels: int, hidden_channels: list[int], activation_layer: Callable[[], Module] = ReLU,
-                 bias: bool = True, dtype: Any = None, generator: np.random.Generator | None = None):
-        layers = []
+                 bias: bool = True, device: Any = None, dtype: Any = None, generator: np.random.Generator | int | None = None):
+        rng, layers = as_generator(generator), []   # one generator for all layers: a seed must not repeat their weights
         for n_in, n_out, activation in mlp_layer_sizes(in_channels, hidden_channels, activation_layer):
-            layers.append(Linear(n_in, n_out, bias=bias, dtype=dtype, generator=generator))
+            layers.append(Linear(n_in, n_out, bias=bias, device=device, dtype=dtype, generator=rng))
             if activation: layers.append(activation_layer())
         super().__init__(*layers)

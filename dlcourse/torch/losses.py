@@ -11,14 +11,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core import check_array, check_number, describe, is_tensor
+from ..core import check_array, check_bool, check_number, describe, is_tensor
 from ..crosscheck import Case, register_cases
 from ..numpy import losses as nl
 from ..numpy.activations import check_dim
-from .nn import away_from_zero
-from ..numpy.losses import (EPSILON, REDUCTIONS, check_broadcast_weight, check_class_indices, check_class_input,
-                                   check_class_probabilities, check_class_weight, check_reduction, check_target_like,
-                                   check_unit_interval, class_dim_of)
+from .nn import away_from_zero, check_tensor_input
+from ..numpy.losses import (EPSILON, REDUCTIONS, _check_broadcast_weight, _check_class_indices, _check_class_input,
+                                   _check_class_probabilities, _check_class_weight, check_reduction, _check_target_like,
+                                   _check_unit_interval, _class_dim_of)
 
 # %% auto #0
 __all__ = ['LOSSES', 'logsumexp', 'log_softmax', 'mse_loss', 'l1_loss', 'cross_entropy', 'BinaryCrossEntropyFunction',
@@ -34,7 +34,7 @@ def _reduce(losses: torch.Tensor, reduction: str, denominator: Any = None) -> to
 
 def _max_and_shifted(input: torch.Tensor, dim: Any) -> tuple[torch.Tensor, torch.Tensor]:
     "The detached maximum m along `dim` (0 where it is not finite) and input - m."
-    check_array(input, 'input', kind='float', finite=False)
+    check_tensor_input(input)
     dim = check_dim(dim, input.ndim)
     m = input.amax(dim=dim, keepdim=True).detach()
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
@@ -42,11 +42,12 @@ def _max_and_shifted(input: torch.Tensor, dim: Any) -> tuple[torch.Tensor, torch
 
 def logsumexp(input: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
     "log(sum(exp(input))) along `dim`, as max + log(sum(exp(input - max))) with the max detached."
+    check_bool(keepdim, 'keepdim')
     m, shifted = _max_and_shifted(input, dim)
     out = m + shifted.exp().sum(dim=dim, keepdim=True).log()
     return out if keepdim else out.squeeze(dim)
 
-def log_softmax(input: torch.Tensor, dim: int) -> torch.Tensor:
+def log_softmax(input: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     "log(softmax(input)) along `dim`, as (input - max) - log(sum(exp(input - max)))."
     _, shifted = _max_and_shifted(input, dim)
     return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
@@ -57,17 +58,23 @@ def _check_tensors(input: Any, target: Any) -> None:
     for name, value in (('input', input), ('target', target)):
         if not is_tensor(value): raise TypeError(f"{name}: expected a torch tensor, got {describe(value)}")
 
+def _check_tensor_or_none(value: Any, name: str, ndim: int | None = None) -> Any:
+    "Check that `value` is None or a finite floating tensor (with `ndim` dimensions if given): a weight or pos_weight."
+    if value is None: return None
+    if not is_tensor(value): raise TypeError(f"{name}: expected a torch tensor or None, got {describe(value)}")
+    return check_array(value, name, ndim=ndim, kind='float')
+
 def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
     "Mean squared error (input - target)^2, from tensor ops."
     _check_tensors(input, target)
-    check_target_like(input, target, tensors=True)
+    _check_target_like(input, target, tensors=True)
     check_reduction(reduction)
     return _reduce((input - target) ** 2, reduction)
 
 def l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
     "Mean absolute error |input - target|, from tensor ops."
     _check_tensors(input, target)
-    check_target_like(input, target, tensors=True)
+    _check_target_like(input, target, tensors=True)
     check_reduction(reduction)
     return _reduce((input - target).abs(), reduction)
 
@@ -75,28 +82,28 @@ def l1_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = 'mean') 
 def _class_shape(input: torch.Tensor) -> list[int]:
     "The shape that broadcasts one value per class along the input's class dimension."
     shape = [1] * input.ndim
-    shape[class_dim_of(input)] = input.shape[class_dim_of(input)]
+    shape[_class_dim_of(input)] = input.shape[_class_dim_of(input)]
     return shape
 
 def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None,
                   ignore_index: int = -100, reduction: str = 'mean', label_smoothing: float = 0.0) -> torch.Tensor:
     "Cross-entropy between logits and class indices or class probabilities, from tensor ops."
     _check_tensors(input, target)
-    check_class_input(input, tensors=True)
+    _check_class_input(input, tensors=True)
     check_reduction(reduction)
     check_number(ignore_index, 'ignore_index', integer=True)
     eps = check_number(label_smoothing, 'label_smoothing', low=0, high=1)
-    check_class_weight(weight, input)
-    dim, n_classes = class_dim_of(input), input.shape[class_dim_of(input)]
+    _check_class_weight(_check_tensor_or_none(weight, 'weight', 1), input)
+    dim, n_classes = _class_dim_of(input), input.shape[_class_dim_of(input)]
     logp = log_softmax(input, dim)
     w_c = None if weight is None else weight.reshape(_class_shape(input))
     if tuple(target.shape) == tuple(input.shape):
-        check_class_probabilities(input, target, tensors=True)
+        _check_class_probabilities(input, target, tensors=True)
         if ignore_index >= 0:
             raise ValueError(f"ignore_index: not supported with class-probability targets, got {ignore_index}")
         t = target * (1 - eps) + eps / n_classes if eps > 0 else target
         return _reduce(-(logp * (t if w_c is None else t * w_c)).sum(dim), reduction)
-    check_class_indices(input, target, ignore_index, tensors=True, probabilities_too=True)
+    _check_class_indices(input, target, ignore_index, tensors=True, probabilities_too=True)
     keep = target != ignore_index
     t = torch.where(keep, target, torch.zeros_like(target)).long()
     picked = logp.gather(dim, t.unsqueeze(dim)).squeeze(dim)
@@ -125,10 +132,10 @@ def binary_cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torc
                          reduction: str = 'mean') -> torch.Tensor:
     "Binary cross-entropy between probabilities and targets in [0, 1]."
     _check_tensors(input, target)
-    check_target_like(input, target, tensors=True)
-    check_unit_interval(input, 'input')
-    check_unit_interval(target, 'target')
-    check_broadcast_weight(weight, input)
+    _check_target_like(input, target, tensors=True)
+    _check_unit_interval(input, 'input')
+    _check_unit_interval(target, 'target')
+    _check_broadcast_weight(_check_tensor_or_none(weight, 'weight'), input)
     check_reduction(reduction)
     losses = BinaryCrossEntropyFunction.apply(input, target)
     return _reduce(losses if weight is None else losses * weight, reduction)
@@ -137,10 +144,10 @@ def binary_cross_entropy_with_logits(input: torch.Tensor, target: torch.Tensor, 
                                      reduction: str = 'mean', pos_weight: torch.Tensor | None = None) -> torch.Tensor:
     "Binary cross-entropy on logits, (1 - y) z + (1 + (q - 1) y) softplus(-z), from tensor ops."
     _check_tensors(input, target)
-    check_target_like(input, target, tensors=True)
-    check_unit_interval(target, 'target')
-    check_broadcast_weight(weight, input)
-    check_broadcast_weight(pos_weight, input, 'pos_weight')
+    _check_target_like(input, target, tensors=True)
+    _check_unit_interval(target, 'target')
+    _check_broadcast_weight(_check_tensor_or_none(weight, 'weight'), input)
+    _check_broadcast_weight(_check_tensor_or_none(pos_weight, 'pos_weight'), input, 'pos_weight')
     check_reduction(reduction)
     softplus_neg = torch.log1p(torch.exp(-input.abs())) - torch.minimum(input, torch.zeros_like(input))
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
@@ -159,12 +166,12 @@ def multi_margin_loss(input: torch.Tensor, target: torch.Tensor, p: int = 1, mar
     "Multi-class hinge loss sum_{j != y} w_y max(0, margin - x_y + x_j)^p / C, from tensor ops."
     p, margin = _check_p(p), check_number(margin, 'margin')
     _check_tensors(input, target)
-    check_class_input(input, tensors=True)
+    _check_class_input(input, tensors=True)
     check_reduction(reduction)
     if input.ndim > 2: raise ValueError(f"input: expected scores of shape (C,) or (N, C), got {tuple(input.shape)}")
     if input.ndim == 1 and tuple(target.shape) == (1,): target = target.reshape(())
-    check_class_indices(input, target, tensors=True)
-    check_class_weight(weight, input)
+    _check_class_indices(input, target, tensors=True)
+    _check_class_weight(_check_tensor_or_none(weight, 'weight', 1), input)
     n_classes = input.shape[-1]
     x, t = input.reshape(-1, n_classes), target.reshape(-1).long()
     h = margin - x.gather(1, t[:, None]) + x
@@ -182,12 +189,6 @@ class _Loss(nn.Module):
         self.reduction = check_reduction(reduction)
 
     def extra_repr(self) -> str: return f"reduction={self.reduction!r}"
-
-def _check_tensor_or_none(value: Any, name: str, ndim: int | None = None) -> Any:
-    "Check that `value` is None or a finite floating tensor (with `ndim` dimensions if given)."
-    if value is None: return None
-    if not is_tensor(value): raise TypeError(f"{name}: expected a torch tensor or None, got {describe(value)}")
-    return check_array(value, name, ndim=ndim, kind='float')
 
 class _WeightedLoss(_Loss):
     "A loss with an optional `weight` buffer."
@@ -361,4 +362,6 @@ _LOSS_CONCEPTS = (
     ('BCELoss', _bce_cases, 'binary cross-entropy on probabilities (clamped logs)'),
     ('BCEWithLogitsLoss', _bce_with_logits_cases, 'binary cross-entropy on logits, with pos_weight'),
     ('MultiMarginLoss', _multi_margin_cases, 'multi-class hinge loss, p in {1, 2}'))
-for _name, _make_cases, _description in _LOSS_CONCEPTS: register_cases(_name, '30', _make_cases, _description)
+for _name, _make_cases, _description in _LOSS_CONCEPTS:
+    register_cases(_name, '3b', _make_cases, _description, numpy=f"dlcourse.numpy.{_name}", torch=f"dlcourse.torch.{_name}",
+                   builtin=f"torch.nn.{_name}")

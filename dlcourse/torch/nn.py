@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -13,20 +14,36 @@ import torch
 from torch import nn
 
 from .. import numpy as dnp
-from ..core import check_array, check_number, describe
+from ..core import as_generator, check_array, check_bool, check_number, describe, is_tensor, resolve_device, torch_dtype
 from ..crosscheck import Case, register_cases
 from ..numpy.nn import mlp_layer_sizes
 
 # %% auto #0
-__all__ = ['check_features', 'Linear', 'ReLU', 'Sequential', 'MLP', 'away_from_zero']
+__all__ = ['check_tensor_input', 'check_features', 'Linear', 'relu', 'ReLU', 'Sequential', 'MLP', 'away_from_zero']
 
 # %% ../../nbs/10b_layers_torch.ipynb #3a4811e3
-def check_features(input: torch.Tensor, features: int, name: str = 'input') -> torch.Tensor:
-    "Check that `input` is a floating tensor with `features` entries in its last dimension."
-    check_array(input, name, kind='float', finite=False)
+def check_tensor_input(input: Any, name: str = 'input') -> torch.Tensor:
+    "Check that `input` is a floating-point torch tensor (NaN and inf pass through)."
+    if not isinstance(name, str): raise TypeError(f"name: expected a string, got {describe(name)}")
+    if not is_tensor(input): raise TypeError(f"{name}: expected a torch tensor, got {describe(input)}")
+    return check_array(input, name, kind='float', finite=False)
+
+def check_features(input: Any, features: int, weight: torch.Tensor | None = None) -> torch.Tensor:
+    "Check that `input` is a floating tensor with `features` entries in its last dimension (and `weight`'s dtype and device)."
+    if not (type(features) is int and features > 0): check_number(features, 'features', low=1, integer=True)
+    check_tensor_input(input)
     if input.ndim == 0 or input.shape[-1] != features:
-        raise ValueError(f"{name}: expected last dimension {features}, got shape {tuple(input.shape)}")
+        raise ValueError(f"input: expected last dimension {features}, got shape {tuple(input.shape)}")
+    if weight is None: return input
+    if not is_tensor(weight): raise TypeError(f"weight: expected the layer's weight tensor or None, got {describe(weight)}")
+    if input.dtype != weight.dtype or input.device != weight.device:
+        raise TypeError(f"input: expected dtype {str(weight.dtype).replace('torch.', '')} on {weight.device} (the layer weight's), "
+                        f"got {describe(input)} on {input.device}")
     return input
+
+def _factory(device: Any, dtype: Any) -> dict:
+    "PyTorch's factory arguments, checked: None keeps PyTorch's default; a dtype may be named ('float64')."
+    return dict(device=None if device is None else resolve_device(device), dtype=None if dtype is None else torch_dtype(dtype))
 
 class Linear(nn.Module):
     "Affine map `input @ weight.T + bias`, written with tensor ops."
@@ -34,7 +51,7 @@ class Linear(nn.Module):
         super().__init__()
         self.in_features = check_number(in_features, 'in_features', low=1, integer=True)
         self.out_features = check_number(out_features, 'out_features', low=1, integer=True)
-        factory = dict(device=device, dtype=dtype)
+        bias, factory = check_bool(bias, 'bias'), _factory(device, dtype)
         self.weight = nn.Parameter(torch.empty(out_features, in_features, **factory))
         self.bias = nn.Parameter(torch.empty(out_features, **factory)) if bias else None
         self.reset_parameters()
@@ -47,7 +64,7 @@ class Linear(nn.Module):
             if self.bias is not None: self.bias.uniform_(-bound, bound)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        check_features(input, self.in_features)
+        check_features(input, self.in_features, self.weight)
         out = input @ self.weight.T
         return out + self.bias if self.bias is not None else out
 
@@ -55,11 +72,14 @@ class Linear(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 # %% ../../nbs/10b_layers_torch.ipynb #495003c2
+def relu(input: torch.Tensor) -> torch.Tensor:
+    "max(x, 0) elementwise, with slope 0 at x = 0; NaN stays NaN (the function form of `ReLU`)."
+    check_tensor_input(input)
+    return torch.where(input <= 0, torch.zeros_like(input), input)
+
 class ReLU(nn.Module):
     "max(x, 0) elementwise, written with `torch.where`."
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        check_array(input, 'input', kind='float', finite=False)
-        return torch.where(input > 0, input, torch.zeros_like(input))
+    def forward(self, input: torch.Tensor) -> torch.Tensor: return relu(input)
 
 # %% ../../nbs/10b_layers_torch.ipynb #d310202d
 class Sequential(nn.Module):
@@ -87,6 +107,8 @@ class MLP(Sequential):
     "Linear layers of sizes `in_channels -> hidden_channels...`, an activation after each but the last."
     def __init__(self, in_channels: int, hidden_channels: list[int], activation_layer: Callable[[], nn.Module] = ReLU,
                  bias: bool = True, device: Any = None, dtype: Any = None, *, linear_layer: Callable[..., nn.Module] = Linear):
+        if not callable(linear_layer):
+            raise TypeError(f"linear_layer: expected a Module class or factory, got {describe(linear_layer)}")
         layers = []
         for n_in, n_out, activation in mlp_layer_sizes(in_channels, hidden_channels, activation_layer):
             layers.append(linear_layer(n_in, n_out, bias=bias, device=device, dtype=dtype))
@@ -94,8 +116,12 @@ class MLP(Sequential):
         super().__init__(*layers)
 
 # %% ../../nbs/10b_layers_torch.ipynb #8c017fe5
-def away_from_zero(rng: np.random.Generator, shape: tuple, gap: float = 1e-3) -> np.ndarray:
+def away_from_zero(rng: np.random.Generator | int, shape: tuple, gap: float = 1e-3) -> np.ndarray:
     "Standard normal samples with every |value| >= `gap`: safe inputs for finite differences at a kink."
+    rng = as_generator(rng, 'rng')
+    if not (isinstance(shape, tuple) and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0 for s in shape)):
+        raise TypeError(f"shape: expected a tuple of non-negative integers, got {shape!r}")
+    check_number(gap, 'gap', low=0, low_inclusive=False)
     x = rng.normal(size=shape)
     return np.where(np.abs(x) < gap, np.sign(x + 1e-300) * gap, x)
 
@@ -112,6 +138,9 @@ def _mlp_cases(rng):
     builtin = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 7), nn.ReLU(), nn.Linear(7, 3))
     yield '6-8-7-3', Case(dnp.MLP(6, [8, 7, 3]), MLP(6, [8, 7, 3]), builtin, inputs=(rng.normal(size=(5, 6)),))
 
-register_cases('Linear', '10', _linear_cases, 'fully connected layer: input @ weight.T + bias')
-register_cases('ReLU', '10', _relu_cases, 'rectified linear unit max(x, 0)')
-register_cases('MLP', '10', _mlp_cases, 'multi-layer perceptron: Linear/ReLU stack')
+register_cases('Linear', '1b', _linear_cases, 'fully connected layer: input @ weight.T + bias',
+               numpy='dlcourse.numpy.Linear', torch='dlcourse.torch.Linear', builtin='torch.nn.Linear')
+register_cases('ReLU', '1b', _relu_cases, 'rectified linear unit max(x, 0)',
+               numpy='dlcourse.numpy.ReLU', torch='dlcourse.torch.ReLU', builtin='torch.nn.ReLU')
+register_cases('MLP', '1b', _mlp_cases, 'multi-layer perceptron: Linear/ReLU stack',
+               numpy='dlcourse.numpy.MLP', torch='dlcourse.torch.MLP', builtin='torch.nn.Sequential')
