@@ -117,7 +117,8 @@ def mutations(value: Any, none_ok: bool) -> list[tuple[str, Any]]:
         doubtful = [value.tolist(), value[None]]
         if value.ndim >= 1: doubtful.append(value[:0])
         if np.issubdtype(value.dtype, np.floating):
-            doubtful += [value.astype(np.int64), value.astype(np.float32 if value.dtype == np.float64 else np.float64)]
+            with np.errstate(invalid='ignore'): as_int = value.astype(np.int64)
+            doubtful += [as_int, value.astype(np.float32 if value.dtype == np.float64 else np.float64)]
             if value.size: doubtful.append(_nan_like(value))
         if np.issubdtype(value.dtype, np.number) or value.dtype == bool:
             import torch
@@ -218,7 +219,8 @@ def public_callables() -> list[str]:
                 for attr, member in vars(obj).items():
                     if attr.startswith('_') and attr != '__call__': continue
                     func = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
-                    if inspect.isfunction(func) and [q for q in inspect.signature(func).parameters if q not in ('self', 'cls')]:
+                    if not inspect.isfunction(func) or not func.__module__.startswith('dlcourse'): continue  # torch patches some in
+                    if [q for q in inspect.signature(func).parameters if q not in ('self', 'cls')]:
                         names.append(f"{info.name}.{name}.{attr}")
             elif inspect.isfunction(obj) and inspect.signature(obj).parameters:
                 names.append(f"{info.name}.{name}")

@@ -740,7 +740,7 @@ def test_lr_find_bad_learner(digits):
     with pytest.raises(TypeError, match='learn: expected a Learner'):
         lr_find(object())
     model, loss, opt, _ = numpy_parts(digits)
-    with pytest.raises(ValueError, match='at least 2 training batches'):
+    with pytest.raises(ValueError, match='train_dl: expected at least one batch'):
         lr_find((model, loss, opt, []))
 
 

@@ -162,7 +162,7 @@ class _BatchNorm(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         if self._cache is None: raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         x_hat, inv_std, axes, batch_stats = self._cache
-        check_array(grad_output, 'grad_output', shape=x_hat.shape, finite=False, allow_tensor=False)
+        check_array(grad_output, 'grad_output', shape=x_hat.shape, dtype=x_hat.dtype, finite=False, allow_tensor=False)
         shape = (1, -1) + (1,) * (x_hat.ndim - 2)
         if self.bias is not None: self.bias.accumulate_grad(grad_output.sum(axis=axes))
         grad_x_hat = grad_output
@@ -213,7 +213,7 @@ class LayerNorm(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         if self._cache is None: raise RuntimeError("LayerNorm.backward called before forward")
         x_hat, inv_std, axes = self._cache
-        check_array(grad_output, 'grad_output', shape=x_hat.shape, finite=False, allow_tensor=False)
+        check_array(grad_output, 'grad_output', shape=x_hat.shape, dtype=x_hat.dtype, finite=False, allow_tensor=False)
         batch_axes = tuple(range(x_hat.ndim - len(axes)))
         if self.bias is not None: self.bias.accumulate_grad(grad_output.sum(axis=batch_axes))
         grad_x_hat = grad_output

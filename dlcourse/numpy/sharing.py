@@ -41,7 +41,8 @@ class TiedLinear(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         x = self._input
         if x is None: raise RuntimeError("TiedLinear.backward called before forward")
-        check_array(grad_output, 'grad_output', shape=x.shape[:-1] + (self.out_features,), finite=False, allow_tensor=False)
+        check_array(grad_output, 'grad_output', shape=x.shape[:-1] + (self.out_features,), dtype=x.dtype, finite=False,
+                    allow_tensor=False)
         g2, x2 = grad_output.reshape(-1, self.out_features), x.reshape(-1, self.in_features)
         self.weight.accumulate_grad(x2.T @ g2)
         if self.bias is not None: self.bias.accumulate_grad(g2.sum(axis=0))
