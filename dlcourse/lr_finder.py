@@ -268,6 +268,6 @@ def lr_find(learn: Any, start_lr: float = 1e-7, end_lr: float = 10, num_it: int 
         model.load_state_dict(saved_model)
         opt.load_state_dict(saved_opt)
     if len(finder.lrs) < 2:
-        raise ValueError(f"train_dl: the range test needs at least 2 training batches, got {len(finder.lrs)} "
-                         "(or the loss diverged at once: lower start_lr)")
+        raise ValueError(f"start_lr: the loss became NaN or inf after {len(finder.lrs)} of {num_it} batches, too soon for a "
+                         "range test: lower start_lr, or look for NaN in the data")
     return LRFinderResult(np.array(finder.lrs), np.array(finder.smooth), np.array(finder.raw), finder.stopped_early)

@@ -744,6 +744,15 @@ def test_lr_find_bad_learner(digits):
         lr_find((model, loss, opt, []))
 
 
+def test_lr_find_that_diverges_at_once_says_so(digits):
+    X, y = digits[:2]
+    X = X[:64].copy()
+    X[32:] = np.nan                                   # the second batch makes the loss NaN
+    model, loss, opt, _ = numpy_parts(digits)
+    with pytest.raises(ValueError, match='start_lr: the loss became NaN or inf after 1 of 100 batches'):
+        lr_find((model, loss, opt, DataLoader(ArrayDataset(X, y[:64]), batch_size=32)))
+
+
 @pytest.mark.parametrize('kwargs, error, fragment', [
     (dict(num_it=1), ValueError, 'num_it: expected a value >= 2'),
     (dict(num_it=5.0), TypeError, 'num_it: expected an integer'),
