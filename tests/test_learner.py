@@ -204,12 +204,6 @@ def test_a_nan_input_stops_training_in_both_backends(backend):
         _diverges_at_the_nan_batch(model, TorchCrossEntropyLoss(), TorchSGD(model.parameters(), lr=0.1))
 
 
-def _relu_drops_nan() -> bool:
-    return not np.isnan(dnp.ReLU()(np.array([np.nan]))).all()
-
-
-@pytest.mark.xfail(_relu_drops_nan(), reason='ReLU turns NaN into 0 until lesson 1-3 makes it propagate NaN, as PyTorch does',
-                   strict=True)
 @pytest.mark.parametrize('backend', ['numpy', 'torch'])
 def test_a_nan_input_stops_a_relu_mlp_in_both_backends(backend):
     manual_seed(0)

@@ -218,7 +218,7 @@ class Module:
                | dict(self._named_members('_buffers', remove_duplicate=False)))
         missing, unexpected = own.keys() - state_dict.keys(), state_dict.keys() - own.keys()
         if strict and (missing or unexpected):
-            raise KeyError(f"state_dict: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}")
+            raise ValueError(f"state_dict: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}")
         values = {name: to_numpy(state_dict[name]) for name in own.keys() & state_dict.keys()}
         for name, value in values.items():
             check_array(value, f"state_dict[{name!r}]", shape=own[name].shape, kind='number', finite=False)
