@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .core import check_bool, check_choice, check_number, describe, is_tensor
-from .learner import Callback, CancelFitException
+from .learner import Callback, CancelFitException, check_learner
 
 # %% auto #0
 __all__ = ['snapshot_state', 'EarlyStopping']
@@ -25,12 +25,6 @@ def snapshot_state(model: Any) -> dict:
             for name, value in model.state_dict().items()}
 
 # %% ../nbs/91a_overfitting.ipynb #5a47eab2
-def _check_learner(learn: Any) -> Any:
-    "Check that `learn` is a Learner, or stands in for one: it has the `history` and `model` a callback reads."
-    if not (hasattr(learn, 'history') and hasattr(learn, 'model')):
-        raise TypeError(f"learn: expected a Learner (with .history and .model), got {describe(learn)}")
-    return learn
-
 class EarlyStopping(Callback):
     "Stop a fit when `monitor` has not improved by more than `min_delta` for `patience` epochs; restore the best weights."
     order = 50
@@ -56,11 +50,11 @@ class EarlyStopping(Callback):
         return score < self.best_score - self.min_delta if self.mode == 'min' else score > self.best_score + self.min_delta
 
     def before_fit(self, learn) -> None:
-        _check_learner(learn)
+        check_learner(learn)
         self.reset()
 
     def after_epoch(self, learn) -> None:
-        epochs = _check_learner(learn).history.epochs
+        epochs = check_learner(learn).history.epochs
         if not epochs: raise ValueError("learn: learn.history holds no epoch yet; after_epoch reads the epoch just recorded")
         record = epochs[-1]
         if self.monitor not in record:
@@ -77,7 +71,7 @@ class EarlyStopping(Callback):
             raise CancelFitException()
 
     def after_fit(self, learn) -> None:
-        _check_learner(learn)
+        check_learner(learn)
         if self.restore_best_weights and self.best_state is not None: learn.model.load_state_dict(self.best_state)
 
     def __repr__(self) -> str:

@@ -13,8 +13,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['FLOAT_DTYPES', 'CONTROL_STYLE', 'is_tensor', 'describe', 'check_array', 'check_number', 'check_bool', 'check_choice',
-           'resolve_dtype', 'torch_dtype', 'manual_seed', 'default_generator', 'as_generator', 'seed_everything',
-           'default_device', 'resolve_device', 'to_numpy', 'as_array', 'to_tensor', 'explorer']
+           'check_str', 'check_callable', 'check_numbers', 'check_sequence', 'check_range', 'resolve_dtype',
+           'torch_dtype', 'manual_seed', 'default_generator', 'as_generator', 'seed_everything', 'default_device',
+           'resolve_device', 'to_numpy', 'as_array', 'to_tensor', 'explorer', 'check_axes']
 
 # %% ../nbs/00_core.ipynb #7b11cf1d
 def is_tensor(x: Any) -> bool:
@@ -164,6 +165,52 @@ def check_choice(value: Any, name: str, choices: Iterable) -> Any:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
 
+# %% ../nbs/00_core.ipynb #b5519f71
+def check_str(value: Any, name: str, empty: bool = True) -> str:
+    "Check that `value` is a str (a non-empty one unless `empty`): a title, a label, a name; return it."
+    _check_name(name)
+    if empty is not True and empty is not False: check_bool(empty, 'empty')
+    if not isinstance(value, str): raise TypeError(f"{name}: expected a string, got {describe(value)}")
+    if not (value or empty): raise ValueError(f"{name}: expected a non-empty string, got ''")
+    return value
+
+def check_callable(value: Any, name: str, optional: bool = False) -> Any:
+    "Check that `value` is a function or other callable (or None, when `optional`); return it."
+    _check_name(name)
+    if optional is not True and optional is not False: check_bool(optional, 'optional')
+    if callable(value) or (optional and value is None): return value
+    raise TypeError(f"{name}: expected a function{' or None' if optional else ''}, got {describe(value)}")
+
+def check_numbers(values: Any, name: str, length: int | None = None, **bounds: Any) -> list:
+    """Check that `values` is a non-empty list, tuple, range or 1-D array of numbers (`length` of them when given), each
+    passing `check_number(v, f"{name}[{i}]", **bounds)`; return them as a list."""
+    _check_name(name)
+    if length is not None: check_number(length, 'length', low=1, integer=True)
+    if isinstance(values, np.ndarray): values = check_array(values, name, ndim=1, kind='number', allow_tensor=False).tolist()
+    elif not isinstance(values, (list, tuple, range)):
+        raise TypeError(f"{name}: expected a list, tuple or 1-D array of numbers, got {describe(values)}")
+    if length is not None and len(values) != length: raise ValueError(f"{name}: expected {length} numbers, got {len(values)}")
+    if not len(values): raise ValueError(f"{name}: expected at least one value, got none")
+    return [check_number(v, f"{name}[{i}]", **bounds) for i, v in enumerate(values)]
+
+def check_sequence(values: Any, name: str, check: Callable[[Any, str], Any]) -> tuple:
+    "Check that `values` is a non-empty list or tuple whose every item passes `check(item, name)`; return it as a tuple."
+    _check_name(name)
+    check_callable(check, 'check')
+    if not isinstance(values, (list, tuple)): raise TypeError(f"{name}: expected a list or tuple, got {describe(values)}")
+    if not values: raise ValueError(f"{name}: expected at least one value, got an empty {type(values).__name__}")
+    for value in values: check(value, name)
+    return tuple(values)
+
+def check_range(value: Any, name: str) -> tuple[float, float]:
+    "Check that `value` is a pair (low, high) of finite numbers with low < high; return it as floats."
+    _check_name(name)
+    if not isinstance(value, (tuple, list)): raise TypeError(f"{name}: expected a pair (low, high), got {describe(value)}")
+    if len(value) != 2: raise ValueError(f"{name}: expected a pair (low, high), got {value!r}")
+    low, high = (float(check_number(v, name)) for v in value)
+    if not low < high: raise ValueError(f"{name}: expected low < high, got {value!r}")
+    return low, high
+
 # %% ../nbs/00_core.ipynb #a179656b
 FLOAT_DTYPES = ('float32', 'float64')
 
@@ -310,3 +357,20 @@ def explorer(draw: Callable[..., Any], controls: dict[str, Any], rows: Sequence[
     box = widgets.VBox([*(widgets.HBox([controls[name] for name in row]) for row in rows), out])
     box.redraw = redraw
     return box
+
+# %% ../nbs/00_core.ipynb #b4bbb7f2
+def check_axes(ax: Any, name: str = 'ax', count: int | None = None) -> Any:
+    """Check the Axes a plot draws into. With `count` None: `ax` is None or a matplotlib Axes, returned as given.
+    With `count=n`: a list, tuple or array of exactly `n` Axes (or one Axes, when `n` is 1), returned as a list."""
+    _check_name(name)
+    if count is not None: check_number(count, 'count', low=1, integer=True)
+    if count is None and ax is None: return ax
+    from matplotlib.axes import Axes
+    if count is None:
+        if not isinstance(ax, Axes): raise TypeError(f"{name}: expected a matplotlib Axes or None, got {describe(ax)}")
+        return ax
+    if count == 1 and isinstance(ax, Axes): return [ax]
+    items = list(np.ravel(np.array(ax, dtype=object))) if isinstance(ax, (list, tuple, np.ndarray)) else []
+    if len(items) != count or not all(isinstance(a, Axes) for a in items):
+        raise TypeError(f"{name}: expected {count} matplotlib Axes, got {describe(ax)}")
+    return items

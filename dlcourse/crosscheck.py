@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import torch
 
-from .core import (as_array, check_array, check_bool, check_choice, check_number, default_generator, describe,
-                           resolve_device, resolve_dtype, to_numpy, torch_dtype)
+from .core import (as_array, check_array, check_bool, check_choice, check_number, check_str, default_generator,
+                           describe, resolve_device, resolve_dtype, to_numpy, torch_dtype)
 
 # %% auto #0
 __all__ = ['RTOL', 'GRADCHECK_RTOL', 'Comparison', 'skipped', 'relative_error', 'compare', 'Case', 'Run', 'grad_output_like',
@@ -30,12 +30,6 @@ __all__ = ['RTOL', 'GRADCHECK_RTOL', 'Comparison', 'skipped', 'relative_error', 
 # %% ../nbs/03_crosscheck.ipynb #dddf55bf
 RTOL = {'float64': 1e-10, 'float32': 1e-5}
 GRADCHECK_RTOL = 1e-6
-
-def _check_str(value: Any, name: str, empty: bool = False) -> str:
-    "Check that `value` is a str (a non-empty one unless `empty`); return it."
-    if not isinstance(value, str): raise TypeError(f"{name}: expected a str, got {describe(value)}")
-    if not (value or empty): raise ValueError(f"{name}: expected a non-empty str")
-    return value
 
 def _as_float64(x: Any, name: str) -> np.ndarray:
     "Array, tensor or nested numbers (or booleans) `x` as a float64 array, to compare."
@@ -56,9 +50,9 @@ class Comparison:
 
     def __post_init__(self):
         "Check the fields, and keep plain Python numbers and flags, whatever array library computed them."
-        _check_str(self.concept, 'concept'); _check_str(self.comparison, 'comparison', empty=True)
+        check_str(self.concept, 'concept', empty=False); check_str(self.comparison, 'comparison')
         check_choice(self.dtype, 'dtype', RTOL)
-        _check_str(self.skipped, 'skipped', empty=True)
+        check_str(self.skipped, 'skipped')
         for name in ('max_abs_diff', 'tolerance'):
             value = getattr(self, name)
             if not (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))):
@@ -76,7 +70,7 @@ class Comparison:
 
 def skipped(concept: str, comparison: str, dtype: str, reason: str) -> Comparison:
     "A comparison that could not run here (an optional package is missing): it does not fail, and it says why."
-    _check_str(reason, 'reason')
+    check_str(reason, 'reason', empty=False)
     return Comparison(concept, comparison, dtype, math.nan, math.nan, True, reason)
 
 def relative_error(actual: Any, expected: Any) -> float:
@@ -88,7 +82,7 @@ def relative_error(actual: Any, expected: Any) -> float:
 
 def compare(concept: str, comparison: str, actual: Any, expected: Any, dtype: str, rtol: float | None = None) -> Comparison:
     "Compare `actual` with `expected`: max |difference| against `rtol` times the largest |expected|."
-    _check_str(concept, 'concept'); _check_str(comparison, 'comparison')
+    check_str(concept, 'concept', empty=False); check_str(comparison, 'comparison', empty=False)
     check_choice(dtype, 'dtype', RTOL)
     if rtol is not None: check_number(rtol, 'rtol', low=0)
     if actual is None or expected is None:
@@ -215,7 +209,7 @@ def _compare_runs(concept: str, label: str, run: Run, ref: Run, dtype: str) -> l
 
 def check_case(concept: str, case: Case, dtype: str = 'float64', gradcheck: bool = True, device: Any = 'cpu') -> list[Comparison]:
     "Run the three implementations of `case` in `dtype` (PyTorch on `device`) and compare them; gradient check in float64."
-    _check_str(concept, 'concept')
+    check_str(concept, 'concept', empty=False)
     check_choice(dtype, 'dtype', RTOL)
     check_bool(gradcheck, 'gradcheck')
     device = resolve_device(device)
@@ -280,9 +274,9 @@ class Concept:
     builtin: str = ''
 
     def __post_init__(self):
-        _check_str(self.name, 'name'); _check_str(self.lesson, 'lesson')
+        check_str(self.name, 'name', empty=False); check_str(self.lesson, 'lesson', empty=False)
         if not callable(self.check): raise TypeError(f"check: expected a function (dtype, device='cpu') -> comparisons, got {describe(self.check)}")
-        for field_name in ('description', 'numpy', 'torch', 'builtin'): _check_str(getattr(self, field_name), field_name, empty=True)
+        for field_name in ('description', 'numpy', 'torch', 'builtin'): check_str(getattr(self, field_name), field_name)
 
 _registry: dict[str, Concept] = {}
 
@@ -329,7 +323,7 @@ def register_cases(name: str, lesson: str, make_cases: Callable[[np.random.Gener
 
 def lesson_key(lesson: str) -> tuple[int, str]:
     "Sort key of a lesson label: '2b' before '10a'."
-    _check_str(lesson, 'lesson', empty=True)
+    check_str(lesson, 'lesson')
     digits = re.match(r'\d*', lesson).group(0)
     return (int(digits) if digits else 0, lesson[len(digits):])
 

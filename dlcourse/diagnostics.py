@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from functools import partial
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from .core import check_bool, check_number, describe, is_tensor
-from .learner import Callback, Learner
+from .core import check_axes, check_bool, check_number, check_range, check_str, describe, is_tensor
+from .learner import Callback, check_learner
 from .numpy.clip import check_norm_type
 from .numpy.nn import Module
 
@@ -21,47 +21,12 @@ from .numpy.nn import Module
 __all__ = ['GradientClipping', 'activation_summary', 'layer_grad_norms', 'default_layers', 'ActivationStats',
            'plot_activation_stats', 'plot_color_dim', 'plot_grad_norms']
 
-# %% ../nbs/85c_diagnostics.ipynb #882567e1
-def check_title(title: Any, name: str = 'title') -> str:
-    "Check that `title` is a string (a figure's or panel's title, '' for none); return it."
-    if not isinstance(title, str): raise TypeError(f"{name}: expected a string, got {describe(title)}")
-    return title
-
-def check_axes(axes: Any, n: int, name: str = 'axes') -> list:
-    "Check that `axes` holds `n` matplotlib Axes (a list, tuple or array of them, or one Axes when `n` is 1); return them as a list."
-    from matplotlib.axes import Axes
-    if n == 1 and isinstance(axes, Axes): return [axes]
-    items = list(np.ravel(np.array(axes, dtype=object))) if isinstance(axes, (list, tuple, np.ndarray)) else []
-    if len(items) != n or not all(isinstance(a, Axes) for a in items):
-        raise TypeError(f"{name}: expected {n} matplotlib Axes, got {describe(axes)}")
-    return items
-
-def check_sequence(values: Any, name: str, check: Callable[[Any, str], Any]) -> tuple:
-    "Check that `values` is a non-empty list or tuple whose every item passes `check(item, name)`; return it as a tuple."
-    if not isinstance(values, (list, tuple)): raise TypeError(f"{name}: expected a list or tuple, got {describe(values)}")
-    if not values: raise ValueError(f"{name}: expected at least one value, got an empty {type(values).__name__}")
-    for value in values: check(value, name)
-    return tuple(values)
-
-def check_range(value: Any, name: str) -> tuple[float, float]:
-    "Check that `value` is a pair (low, high) of finite numbers with low < high; return it as floats."
-    if not isinstance(value, (tuple, list)): raise TypeError(f"{name}: expected a pair (low, high), got {describe(value)}")
-    if len(value) != 2: raise ValueError(f"{name}: expected a pair (low, high), got {value!r}")
-    low, high = (float(check_number(v, name)) for v in value)
-    if not low < high: raise ValueError(f"{name}: expected low < high, got {value!r}")
-    return low, high
-
 # %% ../nbs/85c_diagnostics.ipynb #24394579
 def check_model(model: Any) -> Any:
     "Check that `model` is a module of either backend (it has `named_parameters` and `named_modules`); return it."
     if not all(callable(getattr(model, m, None)) for m in ('named_parameters', 'named_modules')):
         raise TypeError(f"model: expected a dlcourse.numpy Module or a torch.nn.Module, got {describe(model)}")
     return model
-
-def check_learner(learn: Any) -> Learner:
-    "Check that a callback's event was handed the `Learner` that runs it; return it."
-    if not isinstance(learn, Learner): raise TypeError(f"learn: expected the Learner running the callback, got {describe(learn)}")
-    return learn
 
 def clip_functions(model: Any) -> ModuleType:
     "The clipping module for `model`'s backend: `dlcourse.numpy.clip` for a NumPy Module, else `dlcourse.torch.clip`."
@@ -251,8 +216,8 @@ def plot_activation_stats(stats: ActivationStats, axes: Any = None, title: str =
     "Mean (left) and standard deviation (right, log scale) of every observed layer's output over the steps; returns the axes."
     import matplotlib.pyplot as plt
     means, stds = _check_stats(stats).means, stats.stds
-    check_title(title)
-    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 2)
+    check_str(title, 'title')
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 'axes', count=2)
     for i, (name, color) in enumerate(zip(stats.layers, _layer_colors(len(stats.layers)))):
         axes[0].plot(stats.steps, means[:, i], color=color, label=f"layer {name}")
         axes[1].semilogy(stats.steps, stds[:, i], color=color)
@@ -265,7 +230,7 @@ def plot_color_dim(stats: ActivationStats, ncols: int = 4, title: str = ''):
     "One image per observed layer: its histogram (vertical) at each recorded step (horizontal), colour log(1 + ‰ of values); returns the figure."
     import matplotlib.pyplot as plt
     hists, n = _check_stats(stats).hists, len(stats.layers)
-    check_title(title)
+    check_str(title, 'title')
     per_mille = 1000 * hists / np.maximum(hists.sum(axis=2, keepdims=True), 1)
     ncols = min(check_number(ncols, 'ncols', low=1, integer=True), n)
     nrows = math.ceil(n / ncols)
@@ -286,8 +251,8 @@ def plot_grad_norms(stats: ActivationStats, ax: Any = None, title: str = ''):
     "The gradient norm of every layer with parameters over the steps (log scale); returns the axes."
     import matplotlib.pyplot as plt
     norms = _check_stats(stats).grad_norms
-    check_title(title)
-    ax = check_axes(plt.subplots(figsize=(6, 3.4))[1] if ax is None else ax, 1, 'ax')[0]
+    check_str(title, 'title')
+    ax = check_axes(plt.subplots(figsize=(6, 3.4))[1] if ax is None else ax, 'ax', count=1)[0]
     for i, (name, color) in enumerate(zip(stats.grad_layers, _layer_colors(len(stats.grad_layers)))):
         ax.semilogy(stats.steps, norms[:, i], color=color, label=f"layer {name}")
     ax.set(xlabel='step', ylabel='gradient norm', title=title or 'gradient norm per layer')

@@ -12,37 +12,12 @@ from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 
-from .core import check_array, check_bool, check_number, describe, resolve_device, torch_dtype
+from .core import (check_array, check_axes, check_bool, check_callable, check_number, check_numbers, check_str, describe,
+                           resolve_device, torch_dtype)
 
 # %% auto #0
 __all__ = ['EXPRESSIONS', 'Value', 'topological_order', 'graph_depths', 'graph_layout', 'draw_dag', 'draw_graph',
            'compare_with_torch', 'as_values', 'data_of', 'grad_of']
-
-# %% ../nbs/40a_backprop_engine.ipynb #511e9801
-def check_callable(value: Any, name: str, optional: bool = False) -> Any:
-    "`value` if it is callable (or None, when `optional`); a TypeError naming `name` otherwise."
-    if callable(value) or (optional and value is None): return value
-    raise TypeError(f"{name}: expected a function{' or None' if optional else ''}, got {describe(value)}")
-
-def check_str(value: Any, name: str) -> str:
-    "`value` if it is a str; a TypeError naming `name` otherwise."
-    if not isinstance(value, str): raise TypeError(f"{name}: expected a str, got {describe(value)}")
-    return value
-
-def check_axes(ax: Any, name: str = 'ax') -> Any:
-    "`ax` if it is None or a matplotlib Axes to draw into; a TypeError naming `name` otherwise."
-    if ax is None: return ax
-    from matplotlib.axes import Axes
-    if not isinstance(ax, Axes): raise TypeError(f"{name}: expected a matplotlib Axes or None, got {describe(ax)}")
-    return ax
-
-def check_numbers(values: Any, name: str, length: int | None = None, **bounds) -> np.ndarray:
-    "A list, tuple or 1-D array of numbers, each checked by `check_number(..., **bounds)`, as an array; errors name `name`."
-    if isinstance(values, np.ndarray): values = check_array(values, name, ndim=1, kind='number', allow_tensor=False).tolist()
-    elif not isinstance(values, (list, tuple)):
-        raise TypeError(f"{name}: expected a list, tuple or 1-D array of numbers, got {describe(values)}")
-    if length is not None and len(values) != length: raise ValueError(f"{name}: expected {length} numbers, got {len(values)}")
-    return np.array([check_number(v, f"{name}[{k}]", **bounds) for k, v in enumerate(values)])
 
 # %% ../nbs/40a_backprop_engine.ipynb #71aa1076
 def _check_real(x: Any, what: str) -> float:
@@ -304,7 +279,7 @@ def compare_with_torch(expression: Callable, inputs: Sequence[float], device: An
     "Output and input gradients of `expression` computed by the Value engine and by PyTorch autograd in `dtype` on `device`."
     import torch
     check_callable(expression, 'expression')
-    inputs = check_numbers(inputs, 'inputs').astype(np.float64)
+    inputs = np.array(check_numbers(inputs, 'inputs'), dtype=np.float64)
     try: inspect.signature(expression).bind(*inputs)
     except TypeError: raise ValueError(f"inputs: expression takes other arguments than the {len(inputs)} inputs given") from None
     device, dtype = resolve_device(device), torch_dtype(dtype)

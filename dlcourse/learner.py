@@ -16,12 +16,14 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .core import as_array, check_array, check_bool, check_number, describe, is_tensor, resolve_device, to_numpy
+from .core import (as_array, check_array, check_axes, check_bool, check_number, check_str, describe, is_tensor,
+                           resolve_device, to_numpy)
 from .data import DataLoader
 
 # %% auto #0
 __all__ = ['CancelBatchException', 'CancelEpochException', 'CancelFitException', 'TrainingDiverged', 'NumpyBackend',
-           'TorchBackend', 'backend_for', 'accuracy', 'History', 'Callback', 'ProgressCallback', 'Learner']
+           'TorchBackend', 'backend_for', 'accuracy', 'History', 'Callback', 'ProgressCallback', 'Learner',
+           'check_learner']
 
 # %% ../nbs/04_learner.ipynb #80a63baf
 class CancelBatchException(Exception):
@@ -190,11 +192,6 @@ def accuracy(scores: Any, target: Any) -> float:
         raise ValueError(f"target: expected {len(scores)} labels (one per row of scores), got {len(target)}")
     return float((scores.argmax(axis=1) == target).mean()) if len(target) else float('nan')
 
-def _check_axes(axes: Any) -> None:
-    "Check that `axes` holds two matplotlib Axes to draw on (loss, accuracy)."
-    if not (isinstance(axes, (abc.Sequence, np.ndarray)) and len(axes) >= 2 and all(hasattr(ax, 'plot') for ax in axes[:2])):
-        raise TypeError(f"axes: expected two matplotlib Axes (loss, accuracy), got {describe(axes)}")
-
 @dataclass
 class History:
     "What a fit recorded: the loss of every step, and per-epoch summaries."
@@ -214,8 +211,8 @@ class History:
 
     def plot(self, title: str = '', axes=None):
         "Loss per step and per epoch (left) and validation accuracy (right)."
-        if not isinstance(title, str): raise TypeError(f"title: expected a str, got {describe(title)}")
-        if axes is not None: _check_axes(axes)
+        check_str(title, 'title')
+        if axes is not None: axes = check_axes(axes, 'axes', count=2)
         import matplotlib.pyplot as plt
         if axes is None: _, axes = plt.subplots(1, 2, figsize=(8, 3), layout='constrained')
         steps_per_epoch = len(self.step_loss) / max(len(self.epochs), 1)
@@ -239,10 +236,6 @@ class Callback:
     "Base class: override any of before_fit, before_epoch, before_batch, before_step, after_batch, after_epoch, after_fit."
     order = 0
 
-def _check_learner(learn: Any) -> None:
-    "Check that a callback's event was given the `Learner` that runs the fit."
-    if not isinstance(learn, Learner): raise TypeError(f"learn: expected the Learner that runs the fit, got {describe(learn)}")
-
 class ProgressCallback(Callback):
     "A progress bar over all the steps of a fit (in a terminal or Jupyter; off when output is not a terminal)."
     order = 90
@@ -252,18 +245,18 @@ class ProgressCallback(Callback):
         self.file, self.disable = file, None if disable is None else check_bool(disable, 'disable')
 
     def before_fit(self, learn):
-        _check_learner(learn)
+        check_learner(learn)
         from tqdm.auto import tqdm
         self.bar = tqdm(total=learn.epochs_to_run * len(learn.train_dl) if hasattr(learn.train_dl, '__len__') else None,
                         desc=learn.name or None, leave=True, mininterval=0.2, file=self.file, disable=self.disable)
 
     def after_batch(self, learn):
-        _check_learner(learn)
+        check_learner(learn)
         self.bar.update(1)
         if learn.step % 10 == 0: self.bar.set_postfix(loss=f"{learn.loss:.4f}", refresh=False)
 
     def after_epoch(self, learn):
-        _check_learner(learn)
+        check_learner(learn)
         if not learn.history.epochs: raise ValueError("learn: its history holds no epoch yet; after_epoch runs once one is recorded")
         last = learn.history.epochs[-1]
         info = {'epoch': last['epoch'] + 1, 'train_loss': f"{last['train_loss']:.4f}"}
@@ -271,7 +264,7 @@ class ProgressCallback(Callback):
         self.bar.set_postfix(info)
 
     def after_fit(self, learn):
-        _check_learner(learn)
+        check_learner(learn)
         self.bar.close()
 
 # %% ../nbs/04_learner.ipynb #644eaab3
@@ -334,7 +327,7 @@ class Learner:
         self.valid_dl = None if valid_dl is None else _check_loader(valid_dl, 'valid_dl')
         self.cbs = _check_callbacks(cbs) + ([ProgressCallback()] if check_bool(progress, 'progress') else [])
         self.metrics = _check_metrics(metrics)
-        if not isinstance(name, str): raise TypeError(f"name: expected a str, got {describe(name)}")
+        check_str(name, 'name')
         self.backend = backend_for(model, loss_func, opt, device)   # checks model, loss_func, opt and device last: it moves the model
         self.model, self.loss_func, self.opt = model, loss_func, opt
         self.history, self.step, self.epoch, self.epochs_to_run, self.name = History(), 0, 0, 0, name
@@ -409,3 +402,9 @@ class Learner:
         finally: self.backend.set_training(True)
         if count == 0: raise ValueError("dl: expected at least one batch to evaluate, got none")
         return {k: v / count for k, v in totals.items()}
+
+def check_learner(learn: Any, name: str = 'learn') -> Learner:
+    "Check that `learn`, handed to a callback's event, is the `Learner` that runs the fit; return it."
+    check_str(name, 'name')
+    if not isinstance(learn, Learner): raise TypeError(f"{name}: expected the Learner that runs the fit, got {describe(learn)}")
+    return learn

@@ -16,13 +16,14 @@ import torch
 from torch.optim import lr_scheduler
 
 from . import schedules
-from .core import FLOAT_DTYPES, check_array, check_bool, check_choice, check_number, describe, resolve_device, resolve_dtype, torch_dtype
+from .core import (FLOAT_DTYPES, check_array, check_axes, check_bool, check_choice, check_number, check_str, describe,
+                           resolve_device, resolve_dtype, torch_dtype)
 from .crosscheck import Comparison, Concept, compare, register
-from .learner import Callback, CancelFitException, Learner, TrainingDiverged
+from .learner import Callback, CancelFitException, Learner, TrainingDiverged, check_learner
 from .numpy.adaptive import Adam as NumpyAdam
 from .numpy.nn import Parameter
 from .numpy.optim import SGD as NumpySGD
-from .schedules import _check_learner, plateau_metric, record_schedule
+from .schedules import plateau_metric, record_schedule
 
 # %% auto #0
 __all__ = ['STEPS', 'SCHEDULE_CASES', 'ScheduleCase', 'two_group_optimizer', 'check_schedule', 'LRFinderResult', 'LRFinder',
@@ -42,7 +43,7 @@ class ScheduleCase:
 
     def __post_init__(self):
         "Check the fields, so a mistyped case fails where it is written."
-        if not isinstance(self.label, str): raise TypeError(f"label: expected a string, got {describe(self.label)}")
+        check_str(self.label, 'label')
         if not callable(self.make): raise TypeError(f"make: expected a function (module, optimizer) -> scheduler, got {describe(self.make)}")
         check_choice(self.optimizer, 'optimizer', ('sgd', 'adam'))
         check_choice(self.metrics, 'metrics', (None, 'falling', 'rising'))
@@ -198,11 +199,8 @@ class LRFinderResult:
     def plot(self, ax: Any = None, title: str = '', label: str = '', color: Any = None) -> Any:
         "Smoothed loss (and raw loss, faint) against the rate on a log axis, with the suggestions marked."
         import matplotlib.pyplot as plt
-        from matplotlib.axes import Axes
         from matplotlib.colors import is_color_like
-        if ax is not None and not isinstance(ax, Axes): raise TypeError(f"ax: expected a matplotlib Axes or None, got {describe(ax)}")
-        for name, text in (('title', title), ('label', label)):
-            if not isinstance(text, str): raise TypeError(f"{name}: expected a string, got {describe(text)}")
+        check_axes(ax); check_str(title, 'title'); check_str(label, 'label')
         if color is not None and not is_color_like(color): raise ValueError(f"color: expected a matplotlib colour, got {color!r}")
         if ax is None: _, ax = plt.subplots(figsize=(7, 3.5))
         line, = ax.plot(self.lrs, self.losses, color=color, label=label or 'smoothed loss')
@@ -231,12 +229,12 @@ class LRFinder(Callback):
         self.lrs, self.raw, self.smooth, self.stopped_early, self._average = [], [], [], False, 0.0
 
     def before_batch(self, learn: Learner) -> None:
-        _check_learner(learn)
+        check_learner(learn)
         lr = self.start_lr * (self.end_lr / self.start_lr) ** (len(self.lrs) / (self.num_it - 1))
         for group in learn.opt.param_groups: group['lr'] = lr
 
     def after_batch(self, learn: Learner) -> None:
-        _check_learner(learn)
+        check_learner(learn)
         i = len(self.lrs)
         self._average = self.beta * self._average + (1 - self.beta) * learn.loss
         self.lrs.append(learn.opt.param_groups[0]['lr'])

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .core import check_bool, check_choice, check_number, describe, is_tensor, to_numpy
-from .learner import Callback, Learner
+from .learner import Callback, Learner, check_learner
 
 # %% auto #0
 __all__ = ['LRScheduler', 'StepLR', 'MultiStepLR', 'ExponentialLR', 'CosineAnnealingLR', 'CosineAnnealingWarmRestarts',
@@ -460,11 +460,6 @@ def plateau_metric(steps: int, seed: int = 0) -> np.ndarray:
     return 0.3 + 0.7 * np.exp(-t / 15) - 0.1 * (t > 120) + 0.002 * noise
 
 # %% ../nbs/65a_schedules.ipynb #1f00ef77
-def _check_learner(learn: Any) -> None:
-    "Refuse a callback hook's `learn` that is not a Learner (the Learner calls every hook with itself)."
-    if not isinstance(learn, Learner):
-        raise TypeError(f"learn: expected the dlcourse.learner.Learner that calls the hook, got {describe(learn)}")
-
 class SchedulerCallback(Callback):
     "Step `scheduler` after every batch or epoch of a `Learner` fit; ReduceLROnPlateau gets the epoch's `monitor` value."
     order = 10
@@ -478,15 +473,15 @@ class SchedulerCallback(Callback):
         self.monitor, self.lrs = monitor, []
 
     def before_batch(self, learn: Learner) -> None:
-        _check_learner(learn)
+        check_learner(learn)
         self.lrs.append(learn.opt.param_groups[0]['lr'])
 
     def after_batch(self, learn: Learner) -> None:
-        _check_learner(learn)
+        check_learner(learn)
         if self.interval == 'batch': self.scheduler.step()
 
     def after_epoch(self, learn: Learner) -> None:
-        _check_learner(learn)
+        check_learner(learn)
         if self.interval != 'epoch': return
         if not isinstance(self.scheduler, ReduceLROnPlateau): return self.scheduler.step()
         record = learn.history.epochs[-1]

@@ -199,8 +199,8 @@ BACKENDS = {'numpy': (npa, lambda x: x), 'torch': (tha, torch.from_numpy)}
     (lambda: ex.plot_augmentation_sweep(np.zeros((1, 8, 8))), ValueError, 'image: expected one (H, W) image'),
     (lambda: tha.augmentation_experiment(fraction=0.0), ValueError, 'fraction'),
     (lambda: tha.augmentation_experiment({'bad': 'flip'}), TypeError, "transforms['bad']"),
-    (lambda: tha.augmentation_experiment({'none': None}, seeds=()), ValueError, 'seeds: expected at least one seed'),
-    (lambda: tha.augmentation_experiment({'none': None}, seeds=(0, -1)), ValueError, 'seeds: expected a value >= 0'),
+    (lambda: tha.augmentation_experiment({'none': None}, seeds=()), ValueError, 'seeds: expected at least one value'),
+    (lambda: tha.augmentation_experiment({'none': None}, seeds=(0, -1)), ValueError, 'seeds[1]: expected a value >= 0'),
     (lambda: tha.augmentation_experiment({'none': None}, device='bogus'), ValueError, 'device'),
 ])
 def test_bad_input(call, error, message):

@@ -10,7 +10,7 @@ from dlcourse.callbacks import EarlyStopping, snapshot_state
 from dlcourse.core import manual_seed
 from dlcourse.data import ArrayDataset, DataLoader
 from dlcourse.learner import CancelFitException, History, Learner
-from dlcourse.numpy.losses import CrossEntropyLoss
+from dlcourse.numpy.losses import CrossEntropyLoss, MSELoss
 from dlcourse.numpy.nn import MLP, Linear
 from dlcourse.numpy.optim import SGD
 from dlcourse.torch.losses import CrossEntropyLoss as TorchCrossEntropyLoss
@@ -39,23 +39,35 @@ def weight(model):
     return float(w.detach()[0, 0]) if isinstance(w, torch.Tensor) else float(w.data[0, 0])
 
 
-def scripted(scores, model=None, monitor='valid_loss', **kwargs):
-    "Feed `scores` to EarlyStopping through a stub learner, weights set to the epoch number; return (callback, epochs run)."
+def idle_learner(model=None, epochs=()):
+    "A Learner for `model` that a test drives by hand instead of fitting it, its history holding the records `epochs`."
     model = numpy_model() if model is None else model
-    stub = SimpleNamespace(history=History(), model=model)
+    if isinstance(model, torch.nn.Module):
+        learn = Learner(model, torch.nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                        [(torch.zeros(1, 2, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64))], progress=False)
+    else:
+        learn = Learner(model, MSELoss(), SGD(model.parameters(), lr=0.1), [(np.zeros((1, 2)), np.zeros((1, 1)))], progress=False)
+    learn.history.epochs += list(epochs)
+    return learn
+
+
+def scripted(scores, model=None, monitor='valid_loss', **kwargs):
+    "Feed `scores` to EarlyStopping through a Learner that is never fit, weights set to the epoch number; return (callback, epochs run)."
+    model = numpy_model() if model is None else model
+    learn = idle_learner(model)
     es = EarlyStopping(monitor=monitor, **kwargs)
-    es.before_fit(stub)
+    es.before_fit(learn)
     ran = 0
     try:
         for epoch, score in enumerate(scores):
             set_weight(model, epoch)
-            stub.history.epochs.append({'epoch': epoch, 'train_loss': 1.0, monitor: score})
+            learn.history.epochs.append({'epoch': epoch, 'train_loss': 1.0, monitor: score})
             ran += 1
-            es.after_epoch(stub)
+            es.after_epoch(learn)
     except CancelFitException:
         pass
     finally:
-        es.after_fit(stub)
+        es.after_fit(learn)
     return es, ran, model
 
 
@@ -126,24 +138,24 @@ def test_improved_takes_a_number_and_refuses_nan():
 
 
 @pytest.mark.parametrize('hook', ['before_fit', 'after_epoch', 'after_fit'])
-@pytest.mark.parametrize('learn', [3, 'learn', SimpleNamespace(model=None)])
+@pytest.mark.parametrize('learn', [3, 'learn', SimpleNamespace(model=None), SimpleNamespace(history=History(), model=None)])
 def test_hooks_refuse_something_that_is_not_a_learner(hook, learn):
-    with pytest.raises(TypeError, match='^learn: expected a Learner'):
+    with pytest.raises(TypeError, match='^learn: expected the Learner that runs the fit'):
         getattr(EarlyStopping(), hook)(learn)
 
 
 def test_after_epoch_needs_a_recorded_epoch():
     with pytest.raises(ValueError, match='^learn: learn.history holds no epoch'):
-        EarlyStopping().after_epoch(SimpleNamespace(history=History(), model=numpy_model()))
+        EarlyStopping().after_epoch(idle_learner())
 
 
 def test_reset_between_fits():
-    stub = SimpleNamespace(history=History(), model=numpy_model())
+    learn = idle_learner()
     es = EarlyStopping(patience=0)
-    es.before_fit(stub)
-    stub.history.epochs += [{'epoch': 0, 'valid_loss': 1.0}]
-    es.after_epoch(stub)
-    es.before_fit(stub)
+    es.before_fit(learn)
+    learn.history.epochs += [{'epoch': 0, 'valid_loss': 1.0}]
+    es.after_epoch(learn)
+    es.before_fit(learn)
     assert (es.best_score, es.best_epoch, es.stopped_epoch, es.wait) == (None, None, None, 0)
 
 
@@ -166,13 +178,13 @@ def test_bad_arguments(kwargs, error, message):
 
 
 def test_unknown_monitor_names_the_available_keys():
-    stub = SimpleNamespace(history=History([], [{'epoch': 0, 'train_loss': 1.0, 'valid_loss': 0.5}]), model=numpy_model())
+    learn = idle_learner(epochs=[{'epoch': 0, 'train_loss': 1.0, 'valid_loss': 0.5}])
     with pytest.raises(ValueError) as info:
-        EarlyStopping(monitor='val_loss').after_epoch(stub)
+        EarlyStopping(monitor='val_loss').after_epoch(learn)
     assert "monitor: 'val_loss' is not recorded in learn.history; available: epoch, train_loss, valid_loss" == str(info.value)
-    stub = SimpleNamespace(history=History([], [{'epoch': 0, 'train_loss': 1.0}]), model=numpy_model())
+    learn = idle_learner(epochs=[{'epoch': 0, 'train_loss': 1.0}])
     with pytest.raises(ValueError, match='available: epoch, train_loss.*pass valid_dl'):
-        EarlyStopping().after_epoch(stub)
+        EarlyStopping().after_epoch(learn)
 
 
 def test_snapshot_state_rejects_non_models():
@@ -301,7 +313,7 @@ def test_sweep_checks_every_value_and_setting_before_training(monkeypatch):
     monkeypatch.setattr(ov, '_train_curves', lambda *args: trained.append(args))
     for call, message in ((lambda: sweep('width', [4, 0]), 'values[1]: width: expected a value >= 1'),
                           (lambda: sweep('width', [4, 'x']), 'values[1]: expected a real number'),
-                          (lambda: sweep('width', 'x'), 'values: expected a list of numbers'),
+                          (lambda: sweep('width', 'x'), 'values: expected a list, tuple or 1-D array of numbers'),
                           (lambda: sweep('width', [4], epochs=0), 'settings: epochs: expected a value >= 1'),
                           (lambda: sweep('width', [4], colour='red'), 'settings: '),
                           (lambda: plot_grid(widths=(4, 0)), 'widths[1]: width'),
@@ -335,7 +347,7 @@ def test_plots_check_what_they_draw():
     import matplotlib.pyplot as plt
     curves = Curves((), *np.full((4, 3), 0.5))
     with pytest.raises(TypeError, match='curves'): plot_curves({'train_error': [0.5]})
-    with pytest.raises(TypeError, match='ax: expected a Matplotlib Axes'): plot_curves(curves, ax='left')
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): plot_curves(curves, ax='left')
     with pytest.raises(TypeError, match='legend'): plot_curves(curves, legend='yes')
     result = dict(knob='width', values=[2, 4], train_error=np.array([0.5, 0.2]), valid_error=np.array([0.6, 0.4]))
     with pytest.raises(ValueError, match="result: expected the keys"): plot_sweep({'knob': 'width'})

@@ -108,6 +108,65 @@ def test_checks_pass_good_values_through():
     assert core.check_array(np.array([np.nan]), 'x', finite=False).shape == (1,)
 
 
+@pytest.mark.parametrize('call, error, fragment', [
+    (lambda: core.check_str(3, 'title'), TypeError, 'title: expected a string, got int 3'),
+    (lambda: core.check_str('', 'concept', empty=False), ValueError, "concept: expected a non-empty string, got ''"),
+    (lambda: core.check_str('a', 'label', empty=None), TypeError, 'empty: expected True or False'),
+    (lambda: core.check_str('a', 3), TypeError, 'name: expected'),
+    (lambda: core.check_callable(3, 'fn'), TypeError, 'fn: expected a function, got int 3'),
+    (lambda: core.check_callable('x', 'color', optional=True), TypeError, 'color: expected a function or None'),
+    (lambda: core.check_callable(None, 'fn', optional='yes'), TypeError, 'optional: expected True or False'),
+    (lambda: core.check_numbers('ab', 'lrs'), TypeError, 'lrs: expected a list, tuple or 1-D array of numbers, got str'),
+    (lambda: core.check_numbers({1, 2}, 'lrs'), TypeError, 'lrs: expected a list, tuple or 1-D array of numbers, got set'),
+    (lambda: core.check_numbers(torch.ones(2), 'lrs'), TypeError, 'lrs: expected a list, tuple or 1-D array of numbers, got Tensor'),
+    (lambda: core.check_numbers([], 'lrs'), ValueError, 'lrs: expected at least one value, got none'),
+    (lambda: core.check_numbers(np.ones((2, 1)), 'lrs'), ValueError, 'lrs: expected a 1-D array'),
+    (lambda: core.check_numbers([0.1, True], 'lrs'), TypeError, 'lrs[1]: expected a real number, got bool'),
+    (lambda: core.check_numbers([1, 0], 'widths', low=1, integer=True), ValueError, 'widths[1]: expected a value >= 1, got 0'),
+    (lambda: core.check_numbers((1.0, 2.0, 3.0), 'start', length=2), ValueError, 'start: expected 2 numbers, got 3'),
+    (lambda: core.check_numbers((1.0,), 'start', length=2.0), TypeError, 'length: expected an integer'),
+    (lambda: core.check_sequence('he', 'inits', core.check_str), TypeError, 'inits: expected a list or tuple, got str'),
+    (lambda: core.check_sequence([], 'inits', core.check_str), ValueError, 'inits: expected at least one value, got an empty list'),
+    (lambda: core.check_sequence(['he', 3], 'inits', core.check_str), TypeError, 'inits: expected a string, got int 3'),
+    (lambda: core.check_sequence(['he'], 'inits', None), TypeError, 'check: expected a function'),
+    (lambda: core.check_range((1.0, 0.0), 'value_range'), ValueError, 'value_range: expected low < high'),
+    (lambda: core.check_range((0.0, 1.0, 2.0), 'value_range'), ValueError, 'value_range: expected a pair (low, high)'),
+    (lambda: core.check_range('ab', 'value_range'), TypeError, 'value_range: expected a pair (low, high), got str'),
+    (lambda: core.check_range((0.0, float('nan')), 'value_range'), ValueError, 'value_range: expected a real number, got NaN'),
+    (lambda: core.check_axes('left'), TypeError, 'ax: expected a matplotlib Axes or None, got str'),
+    (lambda: core.check_axes(3, 'loss_ax'), TypeError, 'loss_ax: expected a matplotlib Axes or None'),
+    (lambda: core.check_axes(None, 'axes', count=2), TypeError, 'axes: expected 2 matplotlib Axes, got NoneType'),
+    (lambda: core.check_axes([1, 2], 'axes', count=2), TypeError, 'axes: expected 2 matplotlib Axes, got list'),
+    (lambda: core.check_axes(None, 'axes', count=0), ValueError, 'count: expected a value >= 1'),
+    (lambda: core.check_axes(None, 'axes', count=True), TypeError, 'count: expected an integer'),
+])
+def test_shared_checks_name_the_argument(call, error, fragment):
+    with pytest.raises(error) as info: call()
+    assert fragment in str(info.value)
+
+
+def test_shared_checks_pass_good_values_through():
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    assert core.check_str('', 'title') == '' and core.check_str('x', 'name', empty=False) == 'x'
+    assert core.check_callable(len, 'fn') is len and core.check_callable(None, 'fn', optional=True) is None
+    assert core.check_numbers((1, 2.5), 'lrs') == [1, 2.5]
+    assert core.check_numbers(range(3), 'seeds', low=0, integer=True) == [0, 1, 2]
+    values = core.check_numbers(np.array([1, 2]), 'widths', low=1, integer=True)
+    assert values == [1, 2] and all(type(v) is int for v in values)
+    assert core.check_numbers([0.5, 1.5], 'start', length=2) == [0.5, 1.5]
+    assert core.check_sequence(['a'], 'inits', core.check_str) == ('a',)
+    assert core.check_range([0, 1], 'value_range') == (0.0, 1.0)
+    fig, axs = plt.subplots(2, 2)
+    try:
+        assert core.check_axes(None) is None and core.check_axes(axs[0, 0]) is axs[0, 0]
+        assert core.check_axes(axs, 'axes', count=4) == list(axs.ravel())
+        assert core.check_axes(axs[1, 1], 'ax', count=1) == [axs[1, 1]]
+        assert core.check_axes((axs[0, 0], axs[1, 0]), 'axes', count=2) == [axs[0, 0], axs[1, 0]]
+        with pytest.raises(TypeError, match='axes: expected 3 matplotlib Axes'): core.check_axes(axs, 'axes', count=3)
+    finally: plt.close(fig)
+
 def test_dtypes_name_both_libraries():
     assert core.resolve_dtype(torch.float64) == np.float64
     assert core.resolve_dtype('double') == np.float64

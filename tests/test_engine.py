@@ -290,7 +290,7 @@ def test_neuron_output_and_bad_input():
     assert abs(o.data - 2 ** -0.5) < 1e-12 and o.grad == 1.0
     assert leaf_gradients(o)['w2'] == 0.0                                 # zero input: no gradient for its weight
     with pytest.raises(ValueError, match='one weight per input'): neuron([1.0], [1.0, 2.0], 0.0)
-    with pytest.raises(ValueError, match='one weight per input'): neuron([], [], 0.0)
+    with pytest.raises(ValueError, match='x: expected at least one value'): neuron([], [], 0.0)
     with pytest.raises(ValueError, match='activation'): neuron([1.0], [1.0], 0.0, 'gelu')
     with pytest.raises(TypeError, match=r'x\[0\]: expected a real number'): neuron(['a'], [1.0], 0.0)
     with pytest.raises(ValueError, match='b: expected a real number, got NaN'): neuron([1.0], [1.0], float('nan'))
@@ -336,8 +336,8 @@ def test_plots_and_widget():
     with pytest.raises(ValueError, match=r"settings\[0\]: unknown arguments \['bogus'\]"): plot_neuron_grid([{'bogus': 1.0}])
     with pytest.raises(TypeError, match=r"settings\[1\]: x1: expected a real number"): plot_neuron_grid([{}, {'x1': 'x'}])
     with pytest.raises(TypeError, match='x1: expected a real number'): plot_neuron(x1='2')
-    with pytest.raises(TypeError, match='axes: expected a pair'): plot_neuron(axes=[1, 2, 3])
-    with pytest.raises(TypeError, match='axes: expected a matplotlib Axes'): plot_neuron(axes=[1, 2])
+    with pytest.raises(TypeError, match='axes: expected 2 matplotlib Axes, got list'): plot_neuron(axes=[1, 2, 3])
+    with pytest.raises(TypeError, match='axes: expected 2 matplotlib Axes'): plot_neuron(axes=[1, 2])
     with pytest.raises(TypeError, match=r'widths\[0\]: expected an integer'): plot_gradient_cost(widths=(1.5,))
     assert max(f.get_size_inches()[0] for f in map(plt.figure, plt.get_fignums())) <= 8.5    # every figure fits the column
     assert len(plot_bias_sweep().axes) == len(ACTIVATION_NAMES)

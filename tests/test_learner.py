@@ -313,7 +313,7 @@ def test_history_and_progress_check_their_arguments():
     h = History([0.5], [{'epoch': 0, 'train_loss': 0.5}])
     np.testing.assert_array_equal(h.column('valid_loss'), [np.nan])
     with pytest.raises(TypeError, match='key'): h.column(['train_loss'])
-    with pytest.raises(TypeError, match='axes: expected two matplotlib Axes'): h.plot(axes=3)
+    with pytest.raises(TypeError, match='axes: expected 2 matplotlib Axes'): h.plot(axes=3)
     with pytest.raises(TypeError, match='title'): h.plot(title=None)
     with pytest.raises(TypeError, match='file: expected a text stream'): ProgressCallback(file=3)
     with pytest.raises(TypeError, match='disable: expected True or False'): ProgressCallback(disable='yes')

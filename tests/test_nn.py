@@ -362,7 +362,7 @@ def test_numpy_layers_take_device_cpu_only():
     (lambda: tnn.Linear(3, 2, device='bogus'), ValueError, "device: expected 'cpu', 'cuda', 'cuda:N' or 'mps', got 'bogus'"),
     (lambda: tnn.MLP(3, [2], device='bogus'), ValueError, 'device'),
     (lambda: tnn.MLP(3, [2], linear_layer='Linear'), TypeError, 'linear_layer: expected a Module class or factory'),
-    (lambda: tnn.check_tensor_input(torch.ones(2), name=3), TypeError, 'name: expected a string'),
+    (lambda: tnn.check_tensor(torch.ones(2), name=3), TypeError, 'name: expected a string'),
     (lambda: tnn.away_from_zero(np.random.default_rng(0), (2, -1)), TypeError, 'shape: expected a tuple of non-negative integers'),
     (lambda: tnn.away_from_zero(np.random.default_rng(0), (2,), gap=0.0), ValueError, 'gap: expected a value > 0'),
     (lambda: tnn.away_from_zero('rng', (2,)), TypeError, 'rng: expected an np.random.Generator'),

@@ -604,7 +604,7 @@ def test_plots_and_widget_build():
     assert len(fig.axes) == 2
     fig = ex.plot_descent_grid('bowl', lrs=(0.05, 0.25), noises=(0.0, 1.0), steps=10)
     assert len(fig.axes) == 4 and 'above the start' in fig.axes[1].get_title()
-    with pytest.raises(ValueError, match='at least one learning rate'):
+    with pytest.raises(ValueError, match='lrs: expected at least one value'):
         ex.plot_descent_grid('bowl', lrs=(), noises=(0.0,))
     plt.close('all')
     widget = ex.descent_explorer()

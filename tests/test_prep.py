@@ -592,7 +592,7 @@ def test_recall_table_and_plots(table):
     plt.close('all')
     with pytest.raises(ValueError, match='factors: expected at least one value'): plot_imbalance_grid(factors=())
     with pytest.raises(ValueError, match=r'remedies\[1\]: expected one of'): plot_imbalance_grid(remedies=('none', 'smote'))
-    with pytest.raises(TypeError, match='ax: expected a Matplotlib Axes'): plot_recall_bars(table['none'], ax='left')
+    with pytest.raises(TypeError, match='ax: expected a matplotlib Axes'): plot_recall_bars(table['none'], ax='left')
     with pytest.raises(TypeError, match='title'): plot_recall_bars(table['none'], title=3)
     with pytest.raises(TypeError, match=r"results\['none'\]"): format_recall_table({'none': 3})
 

@@ -340,7 +340,7 @@ def test_l1_check_catches_a_dropped_parameter_and_a_wrong_gradient(monkeypatch):
     (lambda: treg.check_l2_weight_decay('float64', lam=0.0), 'lam'),
     (lambda: treg.check_dropout(None), 'dtype'),
     (lambda: treg.check_l1_penalty('float64', device='bogus'), 'device'),
-    (lambda: treg.digits_small_experiment(seeds=()), 'seeds: expected at least one seed'),
+    (lambda: treg.digits_small_experiment(seeds=()), 'seeds: expected at least one value'),
     (lambda: treg.digits_small_experiment(seeds=(0, -1)), r'seeds\[1\]'),
     (lambda: treg.digits_small_experiment(dropout=1.5), 'dropout'),
     (lambda: treg.digits_small_experiment(hidden=0), 'hidden'),

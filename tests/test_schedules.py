@@ -522,7 +522,7 @@ def test_record_schedule_checks_the_metrics_before_stepping():
 @pytest.mark.parametrize('hook', ['before_batch', 'after_batch', 'after_epoch'])
 def test_callback_hooks_need_the_learner(hook):
     cb = S.SchedulerCallback(S.StepLR(sgd(), 3))
-    with pytest.raises(TypeError, match='learn: expected the dlcourse.learner.Learner that calls the hook'):
+    with pytest.raises(TypeError, match='learn: expected the Learner that runs the fit'):
         getattr(cb, hook)(sgd())
     assert cb.lrs == [] and cb.scheduler.last_epoch == 0
 
@@ -778,7 +778,7 @@ def test_lr_find_checks_before_it_trains(digits):
 
 @pytest.mark.parametrize('hook', ['before_batch', 'after_batch'])
 def test_lr_finder_hooks_need_the_learner(hook):
-    with pytest.raises(TypeError, match='learn: expected the dlcourse.learner.Learner'):
+    with pytest.raises(TypeError, match='learn: expected the Learner that runs the fit'):
         getattr(LRFinder(1e-3, 1.0, 10), hook)(None)
 
 

@@ -10,9 +10,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, explorer
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, check_numbers, explorer
 from ..data import StandardScaler, load_digits, one_hot
-from .layers import _check_numbers
 from ..numpy.activations import ACTIVATIONS, softmax
 from ..numpy.nn import MLP, Linear
 
@@ -92,8 +91,8 @@ def plot_depth_sweep(depths: tuple = (3, 10, 30), gains: tuple = SWEEP_GAINS, wi
     "Small multiples: weight-gradient norm per layer, one line per gain, for every activation (rows) and depth (columns)."
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
-    depths = _check_numbers(depths, 'depths', low=1, integer=True)
-    gains = _check_numbers(gains, 'gains', low=0, low_inclusive=False)
+    depths = check_numbers(depths, 'depths', low=1, integer=True)
+    gains = check_numbers(gains, 'gains', low=0, low_inclusive=False)
     check_number(width, 'width', low=1, integer=True)
     fig, axes = plt.subplots(len(ACTIVATIONS), len(depths), figsize=(2.75 * len(depths), 1.9 * len(ACTIVATIONS)),
                              sharey=True, squeeze=False)

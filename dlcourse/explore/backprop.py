@@ -10,9 +10,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
+from ..core import CONTROL_STYLE, check_array, check_axes, check_choice, check_number, check_numbers, describe, explorer
 from ..crosscheck import numerical_gradient, relative_error
-from ..engine import Value, check_axes, check_numbers, draw_graph, topological_order
+from ..engine import Value, draw_graph, topological_order
 from .activations import digits_batch
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
@@ -28,8 +28,7 @@ ACTIVATION_NAMES = ('tanh', 'sigmoid', 'relu')
 def neuron(x: Sequence[float], w: Sequence[float], b: float, activation: str = 'tanh') -> Value:
     "Output Value of the neuron activation(sum_i x_i w_i + b) after backward(): each leaf holds d(output)/d(leaf)."
     x, w = check_numbers(x, 'x'), check_numbers(w, 'w')
-    if len(x) == 0 or len(x) != len(w):
-        raise ValueError(f"x, w: expected one weight per input and at least one input, got {len(x)} inputs and {len(w)} weights")
+    if len(x) != len(w): raise ValueError(f"x, w: expected one weight per input, got {len(x)} inputs and {len(w)} weights")
     check_number(b, 'b'); check_choice(activation, 'activation', ACTIVATION_NAMES)
     xs = [Value(v, f"x{i + 1}") for i, v in enumerate(x)]
     ws = [Value(v, f"w{i + 1}") for i, v in enumerate(w)]
@@ -80,10 +79,7 @@ def plot_neuron(x1: float = 2.0, x2: float = 0.0, w1: float = -3.0, w2: float = 
     "The neuron's graph with data and gradients (left) and where n sits on the activation curve (right)."
     import matplotlib.pyplot as plt
     _check_neuron_setting(dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, activation=activation))
-    if axes is not None:
-        if not (isinstance(axes, (list, tuple, np.ndarray)) and len(axes) == 2):
-            raise TypeError(f"axes: expected a pair of matplotlib Axes (graph, curve) or None, got {describe(axes)}")
-        for ax in axes: check_axes(ax, 'axes')
+    if axes is not None: axes = check_axes(axes, 'axes', count=2)
     out = neuron([x1, x2], [w1, w2], b, activation)
     n = out.children[0].data
     if axes is None:
@@ -118,8 +114,7 @@ def plot_neuron_grid(settings: Sequence[dict] = NEURON_SETTINGS):
 def bias_sweep(x: Sequence[float] = (1.5, -0.5), w: Sequence[float] = (0.8, 0.6), activation: str = 'tanh',
                biases: np.ndarray | None = None) -> dict[str, np.ndarray]:
     "The biases swept (key 'bias') and each leaf's gradient of `neuron(x, w, b, activation)` for each b (default 121 values in [-6, 6])."
-    biases = np.linspace(-6, 6, 121) if biases is None else check_numbers(biases, 'biases').astype(np.float64)
-    if biases.size == 0: raise ValueError("biases: expected at least one value")
+    biases = np.linspace(-6, 6, 121) if biases is None else np.array(check_numbers(biases, 'biases'), dtype=np.float64)
     rows = [leaf_gradients(neuron(x, w, float(b), activation)) for b in biases]
     return {'bias': biases, **{k: np.array([r[k] for r in rows]) for k in rows[0]}}
 
@@ -188,7 +183,6 @@ def plot_gradient_cost(widths: Sequence[int] = (1, 4, 16, 32), batch_size: int =
     "Log-log plot of seconds for all gradients, backprop vs central differences, against the parameter count."
     import matplotlib.pyplot as plt
     widths = check_numbers(widths, 'widths', low=1, integer=True)
-    if widths.size == 0: raise ValueError("widths: expected at least one width")
     check_number(batch_size, 'batch_size', low=1, high=1797, integer=True)
     costs = [gradient_cost(int(w), batch_size) for w in widths]
     P = [c['parameters'] for c in costs]

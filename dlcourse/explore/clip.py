@@ -11,9 +11,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, as_generator, check_array, check_number, describe, explorer, resolve_dtype
+from ..core import (CONTROL_STYLE, as_generator, check_array, check_axes, check_number, check_numbers, check_sequence, check_str,
+                           describe, explorer, resolve_dtype)
 from ..data import ArrayDataset, DataLoader
-from ..diagnostics import GradientClipping, check_axes, check_sequence, check_title
+from ..diagnostics import GradientClipping
 from ..learner import Learner, TrainingDiverged
 from ..numpy.losses import MSELoss
 from ..numpy.nn import Linear, Module, Parameter, check_input
@@ -81,7 +82,7 @@ def recent_sum_task(n: int, steps: int = 20, weights: Sequence[float] = TASK_WEI
     "`n` standard normal sequences (n, steps, 1) and targets (n, 1) = Σ_k weights[k] · x_{T-k}."
     check_number(n, 'n', low=1, integer=True)
     check_number(steps, 'steps', low=1, integer=True)
-    check_sequence(weights, 'weights', check_number)
+    check_numbers(weights, 'weights')
     if len(weights) > steps: raise ValueError(f"weights: expected 1 to {steps} (steps) weights, got {len(weights)}")
     check_number(seed, 'seed', low=0, integer=True)
     X = np.random.default_rng(seed).normal(size=(n, steps, 1))
@@ -157,8 +158,8 @@ def plot_run(run: RecurrenceRun, axes: Sequence[Any] | None = None, color: Any =
     from matplotlib.colors import is_color_like
     _check_run(run, 'run')
     if not is_color_like(color): raise ValueError(f"color: expected a matplotlib colour, got {color!r}")
-    check_title(label, 'label')
-    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 2)
+    check_str(label, 'label')
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 'axes', count=2)
     for ax, values in zip(axes, (run.loss, run.grad_norm)):
         ax.semilogy(np.arange(1, len(values) + 1), values, color=color, lw=1, label=label)
         _mark_divergence(ax, run, values, color)
@@ -175,7 +176,7 @@ def plot_clipping_run(weight_scale: float = 2.5, max_norm: float = 1.0, lr: floa
     check_number(max_norm, 'max_norm', low=0, low_inclusive=False)
     check_number(lr, 'lr', low=0, low_inclusive=False)
     check_number(seed, 'seed', low=0, integer=True)
-    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 2)
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.2))[1] if axes is None else axes, 'axes', count=2)
     for run, color, label in ((train_recurrence(weight_scale, None, lr, seed), 'C3', 'no clipping'),
                               (train_recurrence(weight_scale, max_norm, lr, seed), 'C0', f"clipped at {max_norm:g}")):
         plot_run(run, axes, color, f"{label}: {_describe_run(run)}")
@@ -192,9 +193,9 @@ def plot_clipping_run(weight_scale: float = 2.5, max_norm: float = 1.0, lr: floa
 def clipping_grid(weight_scales: Sequence[float] = (1.0, 2.0, 3.0), thresholds: Sequence[float | None] = (None, 10.0, 1.0, 0.1),
                   seeds: Sequence[int] = (0, 1), **options) -> dict[tuple[float, float | None], list[RecurrenceRun]]:
     "The runs of `train_recurrence` for every (weight scale, threshold) pair and seed; `options` go to `train_recurrence`."
-    check_sequence(weight_scales, 'weight_scales', lambda scale, name: check_number(scale, name, low=0))
+    check_numbers(weight_scales, 'weight_scales', low=0)
     check_sequence(thresholds, 'thresholds', lambda threshold, name: threshold is None or _check_max_norm(threshold, name))
-    check_sequence(seeds, 'seeds', lambda seed, name: check_number(seed, name, low=0, integer=True))
+    check_numbers(seeds, 'seeds', low=0, integer=True)
     return {(scale, threshold): [train_recurrence(scale, threshold, seed=seed, **options) for seed in seeds]
             for scale in weight_scales for threshold in thresholds}
 

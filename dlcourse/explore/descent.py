@@ -10,8 +10,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_bool, check_number, describe, explorer
-from ..engine import check_callable, check_numbers, check_str
+from ..core import (CONTROL_STYLE, check_array, check_bool, check_callable, check_number, check_numbers, check_str, describe,
+                           explorer)
 
 # %% auto #0
 __all__ = ['BOWL_CURVATURES', 'WELL_CENTERS', 'WELL_DEPTHS', 'WELL_WIDTHS', 'WELLS_BOWL', 'SURFACES', 'DIVERGENCE_RADIUS', 'bowl',
@@ -31,7 +31,7 @@ def _points(p: Any) -> np.ndarray:
 
 def _curvatures(curvatures: Any) -> np.ndarray:
     "The two curvatures of a bowl, positive numbers."
-    return check_numbers(curvatures, 'curvatures', length=2, low=0, low_inclusive=False).astype(np.float64)
+    return np.array(check_numbers(curvatures, 'curvatures', length=2, low=0, low_inclusive=False), dtype=np.float64)
 
 def bowl(p: np.ndarray, curvatures: Sequence[float] = BOWL_CURVATURES) -> np.ndarray:
     "The quadratic bowl (λ₁x² + λ₂y²)/2 at points `p` of shape (..., 2)."
@@ -63,7 +63,7 @@ def _wells_grad(p: np.ndarray) -> np.ndarray:
 # %% ../../nbs/50c_gd_explore.ipynb #728a6948
 def _pair(value: Any, name: str, increasing: bool = False) -> tuple[float, float]:
     "Two finite numbers (in increasing order, when `increasing`) as a tuple of floats."
-    lo, hi = check_numbers(value, name, length=2).astype(np.float64).tolist()
+    lo, hi = (float(v) for v in check_numbers(value, name, length=2))
     if increasing and not lo < hi: raise ValueError(f"{name}: expected an increasing pair (low, high), got {tuple(value)}")
     return lo, hi
 
@@ -197,7 +197,6 @@ def plot_descent_grid(surface: Surface | str, lrs: Sequence[float], noises: Sequ
     import matplotlib.pyplot as plt
     surface = _get_surface(surface)
     lrs, noises = check_numbers(lrs, 'lrs', low=0), check_numbers(noises, 'noises', low=0)
-    if not lrs.size or not noises.size: raise ValueError("lrs, noises: expected at least one learning rate and one noise level")
     start = surface.start if start is None else start
     runs = [[descend(surface, start, lr, steps, noise, seed) for lr in lrs] for noise in noises]
     side = min(2.6, 8.5 / len(lrs))                     # the grid fits an 8.5-inch column

@@ -12,12 +12,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..callbacks import EarlyStopping
-from ..core import CONTROL_STYLE, check_bool, check_choice, check_number, describe, explorer, manual_seed
+from ..core import (CONTROL_STYLE, check_axes, check_bool, check_choice, check_number, check_numbers, describe, explorer,
+                           manual_seed)
 from ..data import digits_splits
 from ..learner import Learner
-from ..numpy.augment import check_seeds
 from ..numpy.losses import CrossEntropyLoss
-from ..numpy.metrics import check_axes
 from ..numpy.nn import MLP
 from ..numpy.optim import SGD
 from ..recipes import SPLIT_SEED, digit_loaders, with_dropout
@@ -91,7 +90,7 @@ def _check_table(table: Any) -> dict:
 def generalization_table(seeds: Sequence[int] = (0, 1, 2), epochs: int = RECIPE['epochs'], fraction: float = 0.1,
                          settings: Sequence[str] = tuple(SETTINGS)) -> dict:
     "For each of `settings`: its runs, and mean and std over `seeds` of validation and test accuracy and epochs run."
-    seeds, settings = check_seeds(seeds), _check_settings(settings)
+    seeds, settings = check_numbers(seeds, 'seeds', low=0, integer=True), _check_settings(settings)
     check_number(epochs, 'epochs', low=1, integer=True)
     check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
     table = {}

@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
-from ..diagnostics import check_axes, check_range, check_sequence, check_title
+from ..core import (CONTROL_STYLE, check_array, check_axes, check_choice, check_number, check_range, check_sequence,
+                           check_str, describe, explorer)
 from ..numpy.activations import ACTIVATIONS
 from ..numpy.init import kaiming_normal_, normal_, xavier_normal_, zeros_
 from ..numpy.nn import Linear
@@ -128,10 +128,10 @@ def plot_layer_statistics(stats: LayerStatistics, title: str = '', axes: Any = N
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
     if not isinstance(stats, LayerStatistics): raise TypeError(f"stats: expected a LayerStatistics, got {describe(stats)}")
-    check_title(title)
+    check_str(title, 'title')
     check_number(bins, 'bins', low=1, integer=True)
     if axes is None: axes = plt.subplots(1, 3, figsize=(8.5, 2.8), gridspec_kw=dict(width_ratios=[1, 1, 1.1]))[1]
-    axes = check_axes(axes, 3)
+    axes = check_axes(axes, 'axes', count=3)
     depth = len(stats.activations)
     panels = [(stats.activations, _spread_range(stats.activations[0]), 'activations (range: layer 1)'),
               (stats.gradients, _spread_range(stats.gradients[-1]), f"gradients (range: layer {depth})")]

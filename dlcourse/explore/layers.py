@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer, resolve_dtype
+from ..core import CONTROL_STYLE, check_array, check_axes, check_number, check_numbers, describe, explorer, resolve_dtype
 from ..numpy.nn import MLP, Linear, Module, ReLU, Sequential
 
 # %% auto #0
@@ -24,18 +24,6 @@ def _as_tuple(values: Any, name: str) -> tuple:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise TypeError(f"{name}: expected a list or tuple, got {describe(values)}")
     return tuple(values)
-
-def _check_numbers(values: Any, name: str, **bounds: Any) -> tuple:
-    "Check that `values` is a non-empty list or tuple of numbers, each within `bounds` (those of `check_number`)."
-    values = _as_tuple(values, name)
-    if not values: raise ValueError(f"{name}: expected at least one value")
-    for value in values: check_number(value, name, **bounds)
-    return values
-
-def _check_ax(ax: Any) -> None:
-    "Check that `ax` is None or a matplotlib Axes to draw into."
-    from matplotlib.axes import Axes
-    if ax is not None and not isinstance(ax, Axes): raise TypeError(f"ax: expected a matplotlib Axes or None, got {describe(ax)}")
 
 def random_mlp(width: int, depth: int, seed: int = 0, weight_scale: float = 1.0) -> MLP:
     "A float64 ReLU MLP 2 -> `width` x `depth` hidden layers -> 1, drawn from `seed`, weights times `weight_scale`."
@@ -143,7 +131,7 @@ def region_boundaries(ids: np.ndarray) -> np.ndarray:
 def plot_regions(model: Sequential, extent: float = 2.0, resolution: int = 150, ax: Any = None, title: str | None = None):
     "Draw `model`'s output over [-extent, extent]² with its linear regions outlined; return the Axes."
     import matplotlib.pyplot as plt
-    _check_ax(ax)
+    check_axes(ax)
     if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
     coords, values = forward_grid(model, extent, resolution)
     ids = region_ids(activation_patterns(model, grid_points(extent, resolution)[1])).reshape(resolution, resolution)
@@ -170,7 +158,7 @@ def plot_width_depth_grid(widths: Sequence[int] = (2, 8, 32), depths: Sequence[i
                           weight_scale: float = 1.0, extent: float = 2.0, resolution: int = 150):
     "Small multiples of `plot_network`: one row per width, one column per depth; return the Figure."
     import matplotlib.pyplot as plt
-    widths, depths = _check_numbers(widths, 'widths', low=1, integer=True), _check_numbers(depths, 'depths', low=1, integer=True)
+    widths, depths = check_numbers(widths, 'widths', low=1, integer=True), check_numbers(depths, 'depths', low=1, integer=True)
     fig, axes = plt.subplots(len(widths), len(depths), figsize=(2.6 * len(depths), 3.1 * len(widths)), squeeze=False)
     for row, width in zip(axes, widths):
         for ax, depth in zip(row, depths): plot_network(width, depth, seed, weight_scale, extent, resolution, ax)
@@ -182,8 +170,8 @@ def region_count_sweep(budgets: Sequence[int] = (8, 16, 32, 64), depths: Sequenc
                        seeds: Sequence[int] = (0, 1, 2), weight_scale: float = 1.0, resolution: int = 150,
                        extent: float = 2.0) -> np.ndarray:
     "Mean region count, shape (len(depths), len(budgets)), of random MLPs with `budget` hidden neurons split into `depth` layers."
-    budgets, depths = _check_numbers(budgets, 'budgets', low=1, integer=True), _check_numbers(depths, 'depths', low=1, integer=True)
-    seeds = _check_numbers(seeds, 'seeds', low=0, integer=True)
+    budgets, depths = check_numbers(budgets, 'budgets', low=1, integer=True), check_numbers(depths, 'depths', low=1, integer=True)
+    seeds = check_numbers(seeds, 'seeds', low=0, integer=True)
     for budget in budgets:
         uneven = [depth for depth in depths if budget % depth]
         if uneven: raise ValueError(f"budgets: {budget} neurons cannot be split into {uneven[0]} equal layers (depths={tuple(depths)})")
@@ -211,7 +199,7 @@ def plot_depth_vs_width(budgets: Sequence[int] = (8, 16, 32, 64), depths: Sequen
                         seeds: Sequence[int] = (0, 1, 2), resolution: int = 150, saw_depths: Sequence[int] = (1, 2, 3, 4, 5)):
     "Top: region counts of random MLPs vs neurons, by depth and scale. Bottom: the sawtooth, 2^k pieces from 2k neurons."
     import matplotlib.pyplot as plt
-    saw_depths = _check_numbers(saw_depths, 'saw_depths', low=1, integer=True)
+    saw_depths = check_numbers(saw_depths, 'saw_depths', low=1, integer=True)
     sweeps = {label: (style, region_count_sweep(budgets, depths, seeds, scale, resolution))
               for scale, style, label in ((1.0, '-', 'default'), (math.sqrt(6), '--', 'He'))}
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 7.5), gridspec_kw={'height_ratios': [1.1, 1]})

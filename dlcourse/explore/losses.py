@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer
+from ..core import CONTROL_STYLE, check_array, check_axes, check_bool, check_choice, check_number, describe, explorer
 from .layers import _as_tuple
 from ..numpy import losses as nl
 from ..numpy.activations import Sigmoid
@@ -99,17 +99,11 @@ def _describe(settings: dict) -> str:
     return (f"y = {settings['target']:g}, true class {settings['true_class']} of {settings['num_classes']}, "
             f"margin {settings['margin']:g}, smoothing {settings['label_smoothing']:g}")
 
-def _check_axes_pair(axes: Any) -> None:
-    "Check that `axes` is None or two matplotlib Axes (loss above, derivative below)."
-    from matplotlib.axes import Axes
-    if axes is not None and not (len(_as_tuple(axes, 'axes')) == 2 and all(isinstance(ax, Axes) for ax in axes)):
-        raise TypeError(f"axes: expected two matplotlib Axes (loss, derivative) or None, got {describe(axes)}")
-
 def plot_loss_sweep(sweep: LossSweep, axes: Any = None, title: str | None = None, legend: bool = True):
     "Loss (top axis) and its derivative in z (bottom axis) for every loss in `sweep`; returns the figure."
     import matplotlib.pyplot as plt
     if not isinstance(sweep, LossSweep): raise TypeError(f"sweep: expected a LossSweep (from loss_sweep), got {describe(sweep)}")
-    _check_axes_pair(axes)
+    if axes is not None: axes = check_axes(axes, 'axes', count=2)
     if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
     check_bool(legend, 'legend')
     if axes is None: fig, axes = plt.subplots(2, 1, figsize=(6.5, 5.5), sharex=True)

@@ -10,10 +10,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_number, describe, explorer, to_numpy
+from ..core import CONTROL_STYLE, check_array, check_axes, check_number, describe, explorer, to_numpy
 from ..numpy.activations import softmax
-from ..numpy.metrics import (check_axes, check_labels, confusion_matrix, plot_confusion_matrix,
-                                    precision_recall_fscore_support)
+from ..numpy.metrics import check_labels, confusion_matrix, plot_confusion_matrix, precision_recall_fscore_support
 
 # %% auto #0
 __all__ = ['one_vs_rest', 'decide', 'threshold_metrics', 'threshold_sweep', 'best_threshold', 'plot_threshold',

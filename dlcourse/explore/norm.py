@@ -12,9 +12,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer, manual_seed
+from ..core import (CONTROL_STYLE, check_array, check_axes, check_bool, check_choice, check_number, check_numbers, check_sequence,
+                           describe, explorer, manual_seed)
 from ..data import ArrayDataset, DataLoader, digits_splits
-from ..diagnostics import check_axes, check_sequence
 from ..learner import Callback, CancelFitException, Learner, TrainingDiverged
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import ReLU, Sequential
@@ -139,7 +139,7 @@ def _outcome(run: NormRun) -> str:
 def plot_norm_grid(lrs: Sequence[float] = LRS, inits: Sequence[str] = INITS, steps: int = 200) -> Any:
     "Small multiples of loss curves: one row per initialization, one column per learning rate, plain vs batch norm."
     import matplotlib.pyplot as plt
-    check_sequence(lrs, 'lrs', lambda lr, name: check_number(lr, name, low=0, low_inclusive=False))
+    check_numbers(lrs, 'lrs', low=0, low_inclusive=False)
     check_sequence(inits, 'inits', lambda init, name: check_choice(init, name, INITS))
     check_number(steps, 'steps', low=1, integer=True)
     fig, axes = plt.subplots(len(inits), len(lrs), figsize=(2.8 * len(lrs), 2.6 * len(inits)), squeeze=False,
@@ -163,7 +163,7 @@ def plot_layer_stats(lr: float = 0.1, inits: Sequence[str] = INITS, steps: int =
     check_number(lr, 'lr', low=0, low_inclusive=False)
     check_sequence(inits, 'inits', lambda init, name: check_choice(init, name, INITS))
     check_number(steps, 'steps', low=1, integer=True)
-    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.3))[1] if axes is None else axes, 2)
+    axes = check_axes(plt.subplots(1, 2, figsize=(8.5, 3.3))[1] if axes is None else axes, 'axes', count=2)
     markers = dict(zip(INITS, ('o', 's')))
     for init in inits:
         for bn in (False, True):

@@ -11,7 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer, is_tensor, to_numpy
+from ..core import (CONTROL_STYLE, check_array, check_axes, check_bool, check_choice, check_number, check_numbers, check_sequence,
+                           describe, explorer, is_tensor, to_numpy)
 from .descent import DIVERGENCE_RADIUS, Descent, Surface
 from ..numpy import adaptive
 from ..numpy.nn import Parameter
@@ -32,11 +33,6 @@ def _float_array(value: Any, name: str) -> np.ndarray:
     except (TypeError, ValueError): raise TypeError(f"{name}: expected numbers, got {describe(value)}") from None
     if not np.isfinite(array).all(): raise ValueError(f"{name}: expected finite numbers, got {array.tolist()}")
     return array
-
-def _check_axes(ax: Any, name: str = 'ax') -> None:
-    "Refuse an `ax` that is neither None nor a matplotlib Axes to draw on."
-    from matplotlib.axes import Axes
-    if ax is not None and not isinstance(ax, Axes): raise TypeError(f"{name}: expected a matplotlib Axes or None, got {describe(ax)}")
 
 def rotated_hessian(curvatures: Sequence[float] = (1.0, 25.0), angle: float = 30.0) -> np.ndarray:
     "The 2×2 Hessian with eigenvalues `curvatures` whose first principal axis is at `angle` degrees."
@@ -199,7 +195,7 @@ def plot_race(surface: Surface | str, runs: dict[str, Descent], ax: Any = None, 
     surface = _race_surface(surface)
     if not isinstance(runs, dict) or not all(isinstance(run, Descent) for run in runs.values()):
         raise TypeError(f"runs: expected {{name: Descent}} as race returns, got {describe(runs)}")
-    _check_axes(ax, 'ax'); _check_axes(loss_ax, 'loss_ax')
+    check_axes(ax); check_axes(loss_ax, 'loss_ax')
     if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
     if ax is None: _, (ax, loss_ax) = plt.subplots(1, 2, figsize=(8.5, 3.6), gridspec_kw=dict(width_ratios=[1.2, 1]))
     _draw_contours(ax, surface)
@@ -217,10 +213,7 @@ def plot_race(surface: Surface | str, runs: dict[str, Descent], ax: Any = None, 
 def plot_race_grid(surfaces: Sequence[str] = tuple(RACE_SURFACES)) -> Any:
     "The static race figure: every racer at its tuned rate, one row per surface: paths (left) and loss gaps (right)."
     import matplotlib.pyplot as plt
-    if isinstance(surfaces, str) or not isinstance(surfaces, (tuple, list)):
-        raise TypeError(f"surfaces: expected a list of surface names, got {describe(surfaces)}")
-    if not surfaces: raise ValueError("surfaces: expected at least one surface name")
-    for name in surfaces: check_choice(name, 'surfaces', RACE_SURFACES)
+    check_sequence(surfaces, 'surfaces', lambda surface, name: check_choice(surface, name, RACE_SURFACES))
     fig, axes = plt.subplots(len(surfaces), 2, figsize=(8.5, 3.1 * len(surfaces)), squeeze=False,
                              gridspec_kw=dict(width_ratios=[1.1, 1]))
     for row, name in zip(axes, surfaces):
@@ -347,7 +340,7 @@ def plot_momentum_map(kappa: float = 100.0, nesterov: bool = False, point: tuple
             raise TypeError(f"point: expected (step size, momentum) or None, got {describe(point)}")
         for i, value in enumerate(point): check_number(value, f"point[{i}]")
     check_number(resolution, 'resolution', low=2, integer=True)
-    _check_axes(ax)
+    check_axes(ax)
     check_bool(colorbar, 'colorbar')
     curv = (1 / kappa, 1.0)
     lrs, momenta = np.linspace(0.0, 4.0, resolution + 1)[1:], np.linspace(0.0, 0.995, resolution)
@@ -370,10 +363,7 @@ def plot_momentum_map(kappa: float = 100.0, nesterov: bool = False, point: tuple
 def plot_momentum_maps(kappas: Sequence[float] = (10.0, 100.0, 1000.0)) -> Any:
     "The static momentum figure: a map per condition number, and the best steps of momentum and plain descent against κ."
     import matplotlib.pyplot as plt
-    if isinstance(kappas, str) or not isinstance(kappas, (tuple, list)):
-        raise TypeError(f"kappas: expected a list of condition numbers, got {describe(kappas)}")
-    if not kappas: raise ValueError("kappas: expected at least one condition number")
-    for i, kappa in enumerate(kappas): check_number(kappa, f"kappas[{i}]", low=1)
+    kappas = check_numbers(kappas, 'kappas', low=1)
     rows = len(kappas) // 2 + 1
     fig, axes = plt.subplots(rows, 2, figsize=(8.5, 3.5 * rows), squeeze=False)
     for ax, kappa in zip(axes.flat, kappas): plot_momentum_map(kappa, ax=ax)

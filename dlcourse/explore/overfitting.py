@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core import CONTROL_STYLE, check_array, check_bool, check_choice, check_number, describe, explorer, manual_seed
+from ..core import (CONTROL_STYLE, check_array, check_axes, check_bool, check_choice, check_number, check_numbers, describe,
+                           explorer, manual_seed)
 from ..data import ArrayDataset, DataLoader, StandardScaler, digits_splits
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
@@ -58,21 +59,11 @@ def training_subset(fraction: float = 1.0, noise: float = 0.0, seed: int = 0) ->
             scaler.transform(data.X_valid), data.y_valid)
 
 # %% ../../nbs/91b_overfitting_explore.ipynb #ecf2cb03
-def number_list(values: Any, name: str, **rules: Any) -> list:
-    "`values` (a non-empty list, tuple or 1-D array of real numbers) as a list, each checked by `check_number(**rules)`."
-    if isinstance(values, np.ndarray): values = check_array(values, name, ndim=1, kind='number', allow_tensor=False).tolist()
-    elif not isinstance(values, (list, tuple)): raise TypeError(f"{name}: expected a list of numbers, got {describe(values)}")
-    if not len(values): raise ValueError(f"{name}: expected at least one value, got none")
-    for i, value in enumerate(values): check_number(value, f"{name}[{i}]", **rules)
-    return list(values)
-
 def axes_for(ax: Any, figsize: tuple) -> Any:
-    "`ax` when it is a Matplotlib Axes, or a new Axes of `figsize` when it is None."
+    "`ax` when it is a matplotlib Axes, or a new Axes of `figsize` when it is None."
+    if check_axes(ax) is not None: return ax
     import matplotlib.pyplot as plt
-    from matplotlib.axes import Axes
-    if ax is None: return plt.subplots(figsize=figsize)[1]
-    if not isinstance(ax, Axes): raise TypeError(f"ax: expected a Matplotlib Axes or None, got {describe(ax)}")
-    return ax
+    return plt.subplots(figsize=figsize)[1]
 
 def _checked(settings: dict, where: str) -> dict:
     "Every argument of the `train_curves` run that `settings` describes, defaults filled in and checked; errors name `where`."
@@ -89,7 +80,7 @@ def _grid(settings: dict, axes: dict) -> list[dict]:
     levels = {}
     for name, (key, values) in axes.items():
         if key in settings: raise ValueError(f"settings: {key!r} is varied by {name}; do not fix it too")
-        levels[key] = number_list(values, name)
+        levels[key] = check_numbers(values, name)
         for i, value in enumerate(levels[key]): _checked({**settings, key: value}, f"{name}[{i}]")
     return [_checked({**settings, **dict(zip(levels, combo))}, 'settings') for combo in product(*levels.values())]
 
@@ -177,7 +168,7 @@ def _check_sweep(result: Any) -> dict:
     if any(key not in result for key in keys):
         raise ValueError(f"result: expected the keys {', '.join(keys)}, got {', '.join(map(str, result))}")
     check_choice(result['knob'], "result['knob']", KNOBS)
-    n = len(number_list(result['values'], "result['values']"))
+    n = len(check_numbers(result['values'], "result['values']"))
     for key in keys[2:]: check_array(result[key], f"result[{key!r}]", ndim=1, shape=(n,), allow_tensor=False)
     return result
 
@@ -216,7 +207,7 @@ def plot_grid(widths: Sequence[int] = WIDTHS, fractions: Sequence[float] = FRACT
     import matplotlib.pyplot as plt
     runs = {(run['fraction'], run['width']): run
             for run in _grid({**settings, 'noise': noise}, {'widths': ('width', widths), 'fractions': ('fraction', fractions)})}
-    widths, fractions = number_list(widths, 'widths'), number_list(fractions, 'fractions')
+    widths, fractions = check_numbers(widths, 'widths'), check_numbers(fractions, 'fractions')
     fig, axes = plt.subplots(len(fractions), len(widths), figsize=(8.5, 2.2 * len(fractions)),
                              sharex=True, sharey=True, squeeze=False)
     for (i, fraction), (j, width) in product(enumerate(fractions), enumerate(widths)):

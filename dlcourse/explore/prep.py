@@ -13,9 +13,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..recipes import SPLIT_SEED, initial_state
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
+from ..core import CONTROL_STYLE, check_array, check_choice, check_number, check_numbers, describe, explorer
 from ..data import ArrayDataset, DataLoader, StandardScaler, digits_splits
-from .overfitting import axes_for, number_list
+from .overfitting import axes_for
 from ..learner import Learner
 from ..numpy.losses import CrossEntropyLoss
 from ..numpy.nn import MLP
@@ -175,7 +175,7 @@ def plot_imbalance_grid(factors: Sequence[float] = (1, 20, 100), remedies: Seque
                         steps: int = 300, seed: int = 0):
     "Small multiples of `plot_recall_bars`: one row per remedy, one column per imbalance factor; return the Figure."
     import matplotlib.pyplot as plt
-    factors, remedies = number_list(factors, 'factors', low=1), _remedy_list(remedies)
+    factors, remedies = check_numbers(factors, 'factors', low=1), _remedy_list(remedies)
     fig, axes = plt.subplots(len(remedies), len(factors), figsize=(8.5, 2.0 * len(remedies)), squeeze=False, sharey=True)
     for row, remedy in zip(axes, remedies):
         for ax, factor in zip(row, factors):

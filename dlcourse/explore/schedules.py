@@ -11,8 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import schedules as S
-from ..core import CONTROL_STYLE, check_array, check_choice, check_number, describe, explorer
-from .optimizers import _check_axes
+from ..core import CONTROL_STYLE, check_array, check_axes, check_choice, check_number, describe, explorer
 from ..numpy.nn import Parameter
 from ..numpy.optim import SGD
 
@@ -119,7 +118,7 @@ def plot_schedule(curve: ScheduleCurve, ax: Any = None, title: str | None = None
     "The rate of `curve` over the steps, with its momentum or its metric on a second axis when there is one to show."
     import matplotlib.pyplot as plt
     if not isinstance(curve, ScheduleCurve): raise TypeError(f"curve: expected a ScheduleCurve, got {describe(curve)}")
-    _check_axes(ax)
+    check_axes(ax)
     if title is not None and not isinstance(title, str): raise TypeError(f"title: expected a string or None, got {describe(title)}")
     if ax is None: _, ax = plt.subplots(figsize=(7, 3))
     steps = np.arange(len(curve.lrs))

@@ -104,13 +104,6 @@ def check_batch_shape(shape: Any, name: str = 'shape', image: bool = False) -> t
         raise ValueError(f"{name}: expected {want} of positive integers, got {tuple(shape)}")
     return tuple(int(s) for s in shape)
 
-def check_seeds(seeds: Any) -> tuple:
-    "Check a non-empty sequence of non-negative integer seeds (for the experiments of lessons 9j and 9o); return it as a tuple."
-    if not isinstance(seeds, Sequence) or isinstance(seeds, str):
-        raise TypeError(f"seeds: expected a sequence of integer seeds, got {describe(seeds)}")
-    if not seeds: raise ValueError("seeds: expected at least one seed")
-    return tuple(check_number(s, 'seeds', low=0, integer=True) for s in seeds)
-
 def construct(name: str, build: Callable[[Any], Any], value: Any) -> Any:
     "`build(value)`, with its ValueError or TypeError naming `name`, the argument the caller was given."
     try: return build(value)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core import check_array, check_bool, check_choice, check_number, describe, to_numpy
+from ..core import check_array, check_axes, check_bool, check_choice, check_number, describe, to_numpy
 
 # %% auto #0
 __all__ = ['AVERAGES', 'NORMALIZE', 'predictions', 'accuracy', 'normalize_confusion_matrix', 'confusion_matrix',
@@ -43,13 +43,6 @@ def check_names(names: Any, name: str, n: int, strings: bool = False) -> list:
         raise TypeError(f"{name}: expected a sequence of strings, got {list(names)!r}")
     if len(names) != n: raise ValueError(f"{name}: expected {n} names (one per class), got {len(names)}")
     return list(names)
-
-def check_axes(ax: Any) -> Any:
-    "Check that `ax` is None or a matplotlib Axes to draw into; return it."
-    if ax is None: return ax
-    from matplotlib.axes import Axes
-    if not isinstance(ax, Axes): raise TypeError(f"ax: expected a matplotlib Axes or None, got {describe(ax)}")
-    return ax
 
 # %% ../../nbs/94a_metrics_numpy.ipynb #d39775f1
 def predictions(scores: Any) -> np.ndarray:

@@ -14,8 +14,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from ..core import check_bool, check_number, describe, is_tensor, to_numpy
-from ..engine import check_callable, check_str
+from ..core import check_bool, check_number, check_str, describe, is_tensor, to_numpy
 from .nn import Module, Parameter
 
 # %% auto #0

@@ -16,11 +16,11 @@ from ..core import check_choice, check_number
 from ..crosscheck import Case, register_cases
 from ..numpy import activations as dnp
 from ..numpy.activations import GELU_APPROXIMATIONS, check_dim
-from .nn import ReLU, away_from_zero, check_tensor_input, relu
+from .nn import ReLU, away_from_zero, check_tensor, relu
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'sigmoid', 'tanh', 'leaky_relu', 'gelu', 'softmax', 'Sigmoid', 'Tanh', 'LeakyReLU', 'GELU', 'Softmax',
-           'ReLU', 'relu', 'check_tensor_input']
+           'ReLU', 'relu']
 
 # %% ../../nbs/20b_activations_torch.ipynb #68252285
 def _neg_abs(input: torch.Tensor) -> torch.Tensor:
@@ -29,13 +29,13 @@ def _neg_abs(input: torch.Tensor) -> torch.Tensor:
 
 def sigmoid(input: torch.Tensor) -> torch.Tensor:
     "Logistic sigmoid from exp(-|x|): finite values and gradients for every input."
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     e = torch.exp(_neg_abs(input))
     return torch.where(input >= 0, 1 / (1 + e), e / (1 + e))
 
 def tanh(input: torch.Tensor) -> torch.Tensor:
     "Hyperbolic tangent from expm1(-2|x|): no overflow, full precision for small x."
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     t = torch.expm1(2 * _neg_abs(input))
     r = -t / (2 + t)
     return torch.where(input >= 0, r, -r)
@@ -43,13 +43,13 @@ def tanh(input: torch.Tensor) -> torch.Tensor:
 # %% ../../nbs/20b_activations_torch.ipynb #e9e5ace1
 def leaky_relu(input: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
     "x where x > 0, negative_slope * x elsewhere."
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     negative_slope = float(check_number(negative_slope, 'negative_slope'))
     return torch.where(input > 0, input, input * negative_slope)
 
 def gelu(input: torch.Tensor, approximate: str = 'none') -> torch.Tensor:
     "Gaussian error linear unit x * Phi(x) with erf; `approximate='tanh'` uses the tanh formula."
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     check_choice(approximate, 'approximate', GELU_APPROXIMATIONS)
     if approximate == 'tanh':
         return 0.5 * input * (1 + tanh(math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)))
@@ -58,7 +58,7 @@ def gelu(input: torch.Tensor, approximate: str = 'none') -> torch.Tensor:
 # %% ../../nbs/20b_activations_torch.ipynb #10f8434c
 def softmax(input: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     "exp(x) / sum(exp(x)) along `dim`, after subtracting the (detached) maximum."
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     if input.ndim == 0: raise ValueError("input: expected at least 1 dimension for softmax, got a scalar")
     dim = check_dim(dim, input.ndim)
     e = torch.exp(input - input.amax(dim=dim, keepdim=True).detach())
@@ -98,7 +98,7 @@ class Softmax(nn.Module):
     def extra_repr(self) -> str: return f"dim={self.dim}"
 
 ACTIVATIONS = {'relu': ReLU, 'sigmoid': Sigmoid, 'tanh': Tanh, 'leaky_relu': LeakyReLU, 'gelu': GELU}
-_all_ = ['ReLU', 'relu', 'check_tensor_input']
+_all_ = ['ReLU', 'relu']
 
 # %% ../../nbs/20b_activations_torch.ipynb #1e60d08d
 def _wide_inputs(rng: np.random.Generator, shape: tuple) -> np.ndarray:

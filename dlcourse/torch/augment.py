@@ -11,11 +11,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core import check_choice, check_number, describe, resolve_device, torch_dtype
+from ..core import check_choice, check_number, check_numbers, describe, resolve_device, torch_dtype
 from ..crosscheck import RTOL, Comparison, Concept, compare, register
 from ..numpy import augment as npa
-from ..numpy.augment import (check_crop, check_images, check_per_image, check_rotation, check_seeds, check_sources,
-                                    check_window)
+from ..numpy.augment import check_crop, check_images, check_per_image, check_rotation, check_sources, check_window
+from .nn import check_tensor
 
 # %% auto #0
 __all__ = ['Compose', 'Augment', 'AUGMENTATIONS', 'hflip', 'vflip', 'crop_window', 'translate', 'crop', 'rotation_sources',
@@ -30,8 +30,7 @@ def _param(value: Any, images: torch.Tensor, dtype: torch.dtype | None = None) -
 
 def _check_tensor(images: Any, name: str = 'images') -> torch.Tensor:
     "Check that `images` is a batch of images as a float tensor; return it."
-    if not torch.is_tensor(images): raise TypeError(f"{name}: expected a torch tensor, got {describe(images)}")
-    return check_images(images, name, allow_tensor=True)
+    return check_images(check_tensor(images, name, kind=None, finite=False), name, allow_tensor=True)
 
 def _per_image(values: torch.Tensor, ndim: int) -> torch.Tensor:
     "Per-image values reshaped (N, 1, 1[, 1]) to broadcast over a batch of `ndim` dimensions."
@@ -253,7 +252,7 @@ def augmentation_experiment(transforms: dict[str, Any] | None = None, fraction: 
     from dlcourse.torch.nn import MLP
     transforms = default_augmentations() if transforms is None else _check_transforms(transforms)
     check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
-    seeds, device = check_seeds(seeds), resolve_device(device)
+    seeds, device = check_numbers(seeds, 'seeds', low=0, integer=True), resolve_device(device)
     check_number(epochs, 'epochs', low=1, integer=True)
     results = {name: [] for name in transforms}
     for seed in seeds:

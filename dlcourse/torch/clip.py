@@ -19,7 +19,7 @@ from ..crosscheck import RTOL, Comparison, Concept, compare, register
 from ..numpy import clip as np_clip
 from ..numpy.clip import check_foreach, check_norm_type, nonfinite_norm_message, parameter_list
 from ..numpy.nn import Parameter
-from .init import check_float_tensor
+from .nn import check_tensor
 
 # %% auto #0
 __all__ = ['CLIP_SHAPES', 'CLIP_NORM_TYPES', 'CLIP_RTOL', 'CLIP_FUNCTIONS', 'vector_norm', 'get_total_norm',
@@ -28,7 +28,7 @@ __all__ = ['CLIP_SHAPES', 'CLIP_NORM_TYPES', 'CLIP_RTOL', 'CLIP_FUNCTIONS', 'vec
 # %% ../../nbs/85b_clip_torch.ipynb #0629330e
 def vector_norm(x: torch.Tensor, ord: float = 2.0) -> torch.Tensor:
     "The `ord`-norm of all entries of `x` as a 0-d tensor, as `torch.linalg.vector_norm` computes it, from tensor ops."
-    check_float_tensor(x, 'x')
+    check_tensor(x, 'x', finite=False)
     ord = check_norm_type(ord, 'ord')
     a = x.abs()
     if ord == 0: return (x != 0).sum().to(x.dtype)
@@ -41,7 +41,7 @@ def vector_norm(x: torch.Tensor, ord: float = 2.0) -> torch.Tensor:
 def _tensors(tensors: Any, name: str = 'tensors') -> list[torch.Tensor]:
     "`tensors` (one tensor or an iterable of them) as a list of floating tensors."
     out = parameter_list(tensors, torch.Tensor, 'torch.Tensor', name=name)
-    for i, t in enumerate(out): check_float_tensor(t, f"{name}[{i}]")
+    for i, t in enumerate(out): check_tensor(t, f"{name}[{i}]", finite=False)
     return out
 
 def get_total_norm(tensors: torch.Tensor | Iterable[torch.Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False,

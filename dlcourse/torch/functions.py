@@ -14,13 +14,12 @@ from torch import nn
 from .. import numpy as dnp
 from ..numpy import losses as dnp_losses
 from ..numpy.losses import REDUCTIONS, check_reduction
-from ..core import as_generator, check_array, check_number, describe, is_tensor, resolve_device
+from ..core import as_generator, check_array, check_callable, check_number, check_str, describe, is_tensor, resolve_device
 from ..crosscheck import (GRADCHECK_RTOL, Case, Comparison, Concept, compare, register, register_cases,
                                  relative_error)
-from ..engine import EXPRESSIONS, check_axes, check_callable, check_str, compare_with_torch, draw_dag, topological_order
-from .activations import check_tensor_input
+from ..engine import EXPRESSIONS, compare_with_torch, draw_dag, topological_order
 from .losses import _Loss
-from .nn import MLP, Linear, away_from_zero
+from .nn import MLP, Linear, away_from_zero, check_tensor
 
 # %% auto #0
 __all__ = ['LinearFunction', 'linear', 'ReLUFunction', 'relu', 'CrossEntropyFunction', 'cross_entropy', 'MSEFunction', 'mse_loss',
@@ -36,15 +35,15 @@ def _check_same(t: torch.Tensor, ref: torch.Tensor, name: str, ref_name: str) ->
 
 def _check_linear_args(input: Any, weight: Any, bias: Any) -> None:
     "Shapes, dtypes and devices of a linear layer's arguments."
-    check_tensor_input(weight, 'weight')
+    check_tensor(weight, 'weight', finite=False)
     if weight.ndim != 2:
         raise ValueError(f"weight: expected a 2-D tensor (out_features, in_features), got shape {tuple(weight.shape)}")
-    check_tensor_input(input, 'input')
+    check_tensor(input, 'input', finite=False)
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"input: expected last dimension {weight.shape[1]} (in_features of weight), got shape {tuple(input.shape)}")
     _check_same(input, weight, 'input', 'weight')
     if bias is not None:
-        check_tensor_input(bias, 'bias')
+        check_tensor(bias, 'bias', finite=False)
         if tuple(bias.shape) != (weight.shape[0],):
             raise ValueError(f"bias: expected shape ({weight.shape[0]},) (out_features of weight), got {tuple(bias.shape)}")
         _check_same(bias, weight, 'bias', 'weight')
@@ -78,7 +77,7 @@ class ReLUFunction(torch.autograd.Function):
     "max(input, 0) elementwise, NaN kept; backward lets the gradient through where the input was positive or NaN."
     @staticmethod
     def forward(ctx, input: torch.Tensor) -> torch.Tensor:
-        check_tensor_input(input, 'input')
+        check_tensor(input, 'input', finite=False)
         passes = ~(input <= 0)                      # positive or NaN: torch.relu keeps NaN
         ctx.save_for_backward(passes)
         return torch.where(passes, input, torch.zeros_like(input))
@@ -103,7 +102,7 @@ def _grad_scale(grad_output: torch.Tensor, n: int, reduction: str) -> torch.Tens
 
 def _check_classification(input: Any, target: Any) -> None:
     "Logits `(N, C)` and class indices `(N,)` in [0, C)."
-    check_tensor_input(input, 'input')
+    check_tensor(input, 'input', finite=False)
     if input.ndim != 2 or input.shape[0] == 0 or input.shape[1] == 0:
         raise ValueError(f"input: expected logits of shape (N, C) with N, C >= 1, got shape {tuple(input.shape)}")
     if not is_tensor(target): raise TypeError(f"target: expected a torch tensor of class indices, got {describe(target)}")
@@ -141,7 +140,7 @@ class MSEFunction(torch.autograd.Function):
     "Mean (or summed) squared error between `input` and a `target` of the same shape, with a hand-written backward."
     @staticmethod
     def forward(ctx, input: torch.Tensor, target: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
-        check_tensor_input(input, 'input'); check_tensor_input(target, 'target')
+        check_tensor(input, 'input', finite=False); check_tensor(target, 'target', finite=False)
         if input.shape != target.shape:
             raise ValueError(f"target: expected the shape of input {tuple(input.shape)}, got {tuple(target.shape)}")
         _check_same(target, input, 'target', 'input')
@@ -325,7 +324,7 @@ register(Concept('engine.Value', '4a', _engine_check, 'scalar autograd engine ag
 # %% ../../nbs/40b_backprop_torch.ipynb #14147043
 def autograd_nodes(output: torch.Tensor) -> list:
     "The `grad_fn` nodes behind `output`, inputs before users (the order autograd's backward runs in reverse)."
-    check_tensor_input(output, 'output')
+    check_tensor(output, 'output', finite=False)
     if output.grad_fn is None: raise ValueError("output: has no grad_fn (it does not depend on anything that requires grad)")
     return topological_order(output.grad_fn, _next_nodes)
 

@@ -16,21 +16,13 @@ from ..crosscheck import RTOL, Comparison, Concept, compare, register
 from ..numpy import init as np_init
 from ..numpy.init import (NONLINEARITIES, calculate_gain, check_uniform_range, fan_in_and_fan_out, kaiming_std,
                                  skip_empty, xavier_std)
+from .nn import check_tensor
 
 _all_ = ['calculate_gain', 'fan_in_and_fan_out']   # backend-independent arithmetic, shared with the NumPy lesson
 
 # %% auto #0
 __all__ = ['constant_', 'zeros_', 'ones_', 'uniform_', 'normal_', 'xavier_uniform_', 'xavier_normal_', 'kaiming_uniform_',
            'kaiming_normal_', 'check_init', 'calculate_gain', 'fan_in_and_fan_out']
-
-# %% ../../nbs/70b_init_torch.ipynb #bdb322ec
-def check_float_tensor(x: Any, name: str) -> torch.Tensor:
-    "Check that `x` is a floating-point torch tensor (an `nn.Parameter` is one; a NumPy array is not); return it."
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch tensor, got {describe(x)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name}: expected a floating-point dtype, got {describe(x)}")
-    return x
 
 # %% ../../nbs/70b_init_torch.ipynb #f042ba82
 def _check_generator(generator: Any) -> torch.Generator | None:
@@ -41,7 +33,7 @@ def _check_generator(generator: Any) -> torch.Generator | None:
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     "Fill `tensor` with `val`, in place, outside autograd."
-    check_float_tensor(tensor, 'tensor')
+    check_tensor(tensor, 'tensor', finite=False)
     val = check_number(val, 'val')
     with torch.no_grad(): return tensor.fill_(val)
 
@@ -56,40 +48,40 @@ def ones_(tensor: torch.Tensor) -> torch.Tensor:
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0,
              generator: torch.Generator | None = None) -> torch.Tensor:
     "Fill `tensor` with independent draws from U(a, b), in place, on its device."
-    check_float_tensor(tensor, 'tensor')
+    check_tensor(tensor, 'tensor', finite=False)
     a, b = check_uniform_range(a, b)
     with torch.no_grad(): return tensor.uniform_(a, b, generator=_check_generator(generator))
 
 def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0,
             generator: torch.Generator | None = None) -> torch.Tensor:
     "Fill `tensor` with independent draws from N(mean, std²), in place, on its device."
-    check_float_tensor(tensor, 'tensor')
+    check_tensor(tensor, 'tensor', finite=False)
     mean, std = float(check_number(mean, 'mean')), float(check_number(std, 'std', low=0))
     with torch.no_grad(): return tensor.normal_(mean, std, generator=_check_generator(generator))
 
 # %% ../../nbs/70b_init_torch.ipynb #8366218b
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     "Fill `tensor` from U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010), in place."
-    if skip_empty(check_float_tensor(tensor, 'tensor')): return tensor
+    if skip_empty(check_tensor(tensor, 'tensor', finite=False)): return tensor
     bound = math.sqrt(3.0) * xavier_std(tuple(tensor.shape), gain)
     return uniform_(tensor, -bound, bound, generator)
 
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     "Fill `tensor` from N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot & Bengio 2010), in place."
-    if skip_empty(check_float_tensor(tensor, 'tensor')): return tensor
+    if skip_empty(check_tensor(tensor, 'tensor', finite=False)): return tensor
     return normal_(tensor, 0.0, xavier_std(tuple(tensor.shape), gain), generator)
 
 def kaiming_uniform_(tensor: torch.Tensor, a: float = 0, mode: str = 'fan_in', nonlinearity: str = 'leaky_relu',
                      generator: torch.Generator | None = None) -> torch.Tensor:
     "Fill `tensor` from U(-b, b), b = gain * sqrt(3 / fan) (He et al. 2015), in place."
-    if skip_empty(check_float_tensor(tensor, 'tensor')): return tensor
+    if skip_empty(check_tensor(tensor, 'tensor', finite=False)): return tensor
     bound = math.sqrt(3.0) * kaiming_std(tuple(tensor.shape), a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 def kaiming_normal_(tensor: torch.Tensor, a: float = 0, mode: str = 'fan_in', nonlinearity: str = 'leaky_relu',
                     generator: torch.Generator | None = None) -> torch.Tensor:
     "Fill `tensor` from N(0, std²), std = gain / sqrt(fan) (He et al. 2015), in place."
-    if skip_empty(check_float_tensor(tensor, 'tensor')): return tensor
+    if skip_empty(check_tensor(tensor, 'tensor', finite=False)): return tensor
     return normal_(tensor, 0.0, kaiming_std(tuple(tensor.shape), a, mode, nonlinearity), generator)
 
 # %% ../../nbs/70b_init_torch.ipynb #7f850015

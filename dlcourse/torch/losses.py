@@ -15,7 +15,7 @@ from ..core import check_array, check_bool, check_number, describe, is_tensor
 from ..crosscheck import Case, register_cases
 from ..numpy import losses as nl
 from ..numpy.activations import check_dim
-from .nn import away_from_zero, check_tensor_input
+from .nn import away_from_zero, check_tensor
 from ..numpy.losses import (EPSILON, REDUCTIONS, _check_broadcast_weight, _check_class_indices, _check_class_input,
                                    _check_class_probabilities, _check_class_weight, check_reduction, _check_target_like,
                                    _check_unit_interval, _class_dim_of)
@@ -34,7 +34,7 @@ def _reduce(losses: torch.Tensor, reduction: str, denominator: Any = None) -> to
 
 def _max_and_shifted(input: torch.Tensor, dim: Any) -> tuple[torch.Tensor, torch.Tensor]:
     "The detached maximum m along `dim` (0 where it is not finite) and input - m."
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     dim = check_dim(dim, input.ndim)
     m = input.amax(dim=dim, keepdim=True).detach()
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
@@ -55,8 +55,7 @@ def log_softmax(input: torch.Tensor, dim: int | None = None) -> torch.Tensor:
 # %% ../../nbs/30b_losses_torch.ipynb #93b9e110
 def _check_tensors(input: Any, target: Any) -> None:
     "Check that `input` and `target` are torch tensors (the NumPy losses are in `dlcourse.numpy.losses`)."
-    for name, value in (('input', input), ('target', target)):
-        if not is_tensor(value): raise TypeError(f"{name}: expected a torch tensor, got {describe(value)}")
+    for name, value in (('input', input), ('target', target)): check_tensor(value, name, kind=None, finite=False)
 
 def _check_tensor_or_none(value: Any, name: str, ndim: int | None = None) -> Any:
     "Check that `value` is None or a finite floating tensor (with `ndim` dimensions if given): a weight or pos_weight."

@@ -14,11 +14,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from ..core import check_array, check_choice, check_number, describe, is_tensor, resolve_device, to_numpy
+from ..core import check_choice, check_number, resolve_device, to_numpy
 from ..crosscheck import RTOL, Comparison, Concept, compare, register, skipped
 from ..numpy import metrics as np_metrics
 from ..numpy.metrics import (AVERAGES, NORMALIZE, binary_label, build_report, check_average, check_confusion_matrix,
                                     check_label_list, check_zero_division, warn_undefined)
+from .nn import check_tensor
 
 # %% auto #0
 __all__ = ['ZERO_DIVISIONS', 'predictions', 'accuracy', 'normalize_confusion_matrix', 'confusion_matrix',
@@ -32,8 +33,7 @@ def result_dtype(device: torch.device) -> torch.dtype:
 
 def check_labels(y: Any, name: str) -> torch.Tensor:
     "`y`, a non-empty 1-D tensor of non-negative integer class labels, as an int64 tensor on its device."
-    if not is_tensor(y): raise TypeError(f"{name}: expected a torch tensor, got {describe(y)}")
-    check_array(y, name, ndim=1, kind='int')
+    check_tensor(y, name, ndim=1, kind='int')
     if y.numel() == 0: raise ValueError(f"{name}: expected at least one label, got an empty tensor")
     if bool((y < 0).any()):
         raise ValueError(f"{name}: expected class labels 0, 1, 2, ..., got the negative label {int(y.min())}")
@@ -51,8 +51,7 @@ def check_targets(y_true: Any, y_pred: Any) -> tuple[torch.Tensor, torch.Tensor]
 # %% ../../nbs/94b_metrics_torch.ipynb #eeb69b41
 def predictions(scores: torch.Tensor) -> torch.Tensor:
     "The predicted class of each row of `scores` (n, classes): the index of its largest score."
-    if not is_tensor(scores): raise TypeError(f"scores: expected a torch tensor, got {describe(scores)}")
-    check_array(scores, 'scores', ndim=2, kind='number')
+    check_tensor(scores, 'scores', ndim=2, kind='number')
     if scores.shape[1] == 0: raise ValueError("scores: expected at least one column (one per class), got shape (n, 0)")
     return scores.argmax(dim=1)
 
@@ -85,8 +84,7 @@ def _normalize(cm: torch.Tensor, normalize: str) -> torch.Tensor:
 # %% ../../nbs/94b_metrics_torch.ipynb #02b1c03f
 def normalize_confusion_matrix(cm: torch.Tensor, normalize: str) -> torch.Tensor:
     "`cm` (a square tensor of counts) divided by its row sums ('true'), column sums ('pred') or total ('all'); 0 where the sum is 0."
-    if not is_tensor(cm): raise TypeError(f"cm: expected a torch tensor, got {describe(cm)}")
-    check_confusion_matrix(cm)
+    check_confusion_matrix(check_tensor(cm, 'cm', kind=None, finite=False))
     return _normalize(cm, check_choice(normalize, 'normalize', NORMALIZE[:-1]))
 
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, *, labels: Any = None, num_classes: int | None = None,

@@ -14,24 +14,25 @@ import torch
 from torch import nn
 
 from .. import numpy as dnp
-from ..core import as_generator, check_array, check_bool, check_number, describe, is_tensor, resolve_device, torch_dtype
+from ..core import (as_generator, check_array, check_bool, check_number, check_str, describe, is_tensor, resolve_device,
+                           torch_dtype)
 from ..crosscheck import Case, register_cases
 from ..numpy.nn import mlp_layer_sizes
 
 # %% auto #0
-__all__ = ['check_tensor_input', 'check_features', 'Linear', 'relu', 'ReLU', 'Sequential', 'MLP', 'away_from_zero']
+__all__ = ['check_tensor', 'check_features', 'Linear', 'relu', 'ReLU', 'Sequential', 'MLP', 'away_from_zero']
 
 # %% ../../nbs/10b_layers_torch.ipynb #3a4811e3
-def check_tensor_input(input: Any, name: str = 'input') -> torch.Tensor:
-    "Check that `input` is a floating-point torch tensor (NaN and inf pass through)."
-    if not isinstance(name, str): raise TypeError(f"name: expected a string, got {describe(name)}")
-    if not is_tensor(input): raise TypeError(f"{name}: expected a torch tensor, got {describe(input)}")
-    return check_array(input, name, kind='float', finite=False)
+def check_tensor(x: Any, name: str = 'input', **rules: Any) -> torch.Tensor:
+    "Check that `x` is a torch tensor (a NumPy array is a mistake on this backend) passing `check_array(x, name, **rules)`; return it."
+    check_str(name, 'name')
+    if not isinstance(x, torch.Tensor): raise TypeError(f"{name}: expected a torch tensor, got {describe(x)}")
+    return check_array(x, name, **rules)
 
 def check_features(input: Any, features: int, weight: torch.Tensor | None = None) -> torch.Tensor:
     "Check that `input` is a floating tensor with `features` entries in its last dimension (and `weight`'s dtype and device)."
     if not (type(features) is int and features > 0): check_number(features, 'features', low=1, integer=True)
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     if input.ndim == 0 or input.shape[-1] != features:
         raise ValueError(f"input: expected last dimension {features}, got shape {tuple(input.shape)}")
     if weight is None: return input
@@ -74,7 +75,7 @@ class Linear(nn.Module):
 # %% ../../nbs/10b_layers_torch.ipynb #495003c2
 def relu(input: torch.Tensor) -> torch.Tensor:
     "max(x, 0) elementwise, with slope 0 at x = 0; NaN stays NaN (the function form of `ReLU`)."
-    check_tensor_input(input)
+    check_tensor(input, finite=False)
     return torch.where(input <= 0, torch.zeros_like(input), input)
 
 class ReLU(nn.Module):

@@ -19,7 +19,7 @@ from ..crosscheck import RTOL, Case, Comparison, Concept, compare, register, reg
 from ..numpy import norm as dnp_norm
 from ..numpy.norm import (batch_norm_axes, check_batch_norm_args, check_batch_norm_input, check_layer_norm_args,
                                  check_layer_norm_input)
-from .init import check_float_tensor
+from .nn import check_tensor
 
 # %% auto #0
 __all__ = ['NORM_LAYERS', 'NORM_TRAINING_CHECKS', 'BatchNorm1d', 'BatchNorm2d', 'LayerNorm', 'channel_data', 'norm_layers',
@@ -32,7 +32,7 @@ def _factory(device: Any, dtype: Any) -> dict:
 
 def _check_tensor_input(input: Any, reference: torch.Tensor | None) -> torch.Tensor:
     "Check that `input` is a floating tensor with the dtype and on the device of the layer's `reference` tensor (if any)."
-    check_float_tensor(input, 'input')
+    check_tensor(input, 'input', finite=False)
     if reference is not None and input.dtype != reference.dtype:
         raise TypeError(f"input: expected dtype {str(reference.dtype).replace('torch.', '')} (the layer's dtype), got {describe(input)}")
     if reference is not None and input.device != reference.device:

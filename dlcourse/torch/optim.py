@@ -11,10 +11,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-from ..core import (check_array, check_choice, check_number, describe, is_tensor, resolve_device, resolve_dtype,
-                           to_numpy, torch_dtype)
+from ..core import (check_array, check_choice, check_number, check_str, describe, is_tensor, resolve_device,
+                           resolve_dtype, to_numpy, torch_dtype)
 from ..crosscheck import RTOL, Comparison, Concept, compare, register
-from ..engine import check_str
 from ..numpy import optim as dnp_optim
 from ..numpy.nn import Parameter
 from ..numpy.optim import (_ParamKind, _check_options, _check_param_group, _check_sgd_options, _check_state_dict,

@@ -12,27 +12,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core import check_array, check_bool, check_choice, check_number, describe, resolve_device
+from ..core import check_bool, check_choice, check_number, check_numbers, describe, resolve_device
 from ..crosscheck import (GRADCHECK_RTOL, RTOL, Case, Comparison, Concept, compare, gradient_check,
                                  numerical_gradient, prepare, register, relative_error, run_numpy, run_torch)
 from ..numpy import adaptive as np_adaptive
 from ..numpy import nn as np_nn
 from ..numpy import optim as np_optim
 from ..numpy import regularization as npreg
-from .nn import away_from_zero
+from .nn import away_from_zero, check_tensor
 
 # %% auto #0
-__all__ = ['DROPOUT_RTOL', 'L2_OPTIMIZERS', 'check_tensor', 'l1_penalty', 'l2_penalty', 'dropout_with_mask', 'Dropout',
-           'FixedMaskDropout', 'check_dropout', 'check_l1_penalty', 'numpy_l2_run', 'torch_l2_run',
-           'check_l2_weight_decay', 'digits_small_experiment']
+__all__ = ['DROPOUT_RTOL', 'L2_OPTIMIZERS', 'l1_penalty', 'l2_penalty', 'dropout_with_mask', 'Dropout', 'FixedMaskDropout',
+           'check_dropout', 'check_l1_penalty', 'numpy_l2_run', 'torch_l2_run', 'check_l2_weight_decay',
+           'digits_small_experiment']
 
 # %% ../../nbs/90b_regularization_torch.ipynb #4bac7ef4
-def check_tensor(x: Any, name: str = 'input', **rules: Any) -> torch.Tensor:
-    "Check that `x` is a torch tensor (a NumPy array is a mistake on this backend) passing `check_array(x, name, **rules)`."
-    if not isinstance(name, str): raise TypeError(f"name: expected the argument's name, got {describe(name)}")
-    if not isinstance(x, torch.Tensor): raise TypeError(f"{name}: expected a torch tensor, got {describe(x)}")
-    return check_array(x, name, **rules)
-
 def l1_penalty(parameters: Iterable[torch.Tensor], weight: float) -> torch.Tensor:
     "weight * sum |w| over `parameters`, a differentiable 0-d tensor to add to the loss."
     params = npreg.penalty_parameters(parameters, weight, kind=torch.Tensor)
@@ -291,9 +285,7 @@ def digits_small_experiment(fraction: float = 0.1, epochs: int = 80, seeds: Sequ
     "Validation accuracy of an MLP trained on `fraction` of digits, with no regularization, dropout and weight decay."
     check_number(fraction, 'fraction', low=0, high=1, low_inclusive=False)
     check_number(epochs, 'epochs', low=1, integer=True)
-    if not isinstance(seeds, (list, tuple)): raise TypeError(f"seeds: expected a tuple of int seeds, got {describe(seeds)}")
-    if not seeds: raise ValueError("seeds: expected at least one seed, got none")
-    for i, seed in enumerate(seeds): check_number(seed, f"seeds[{i}]", low=0, integer=True)
+    seeds = check_numbers(seeds, 'seeds', low=0, integer=True)
     check_number(dropout, 'dropout', low=0, high=1)
     check_number(weight_decay, 'weight_decay', low=0)
     check_number(hidden, 'hidden', low=1, integer=True)

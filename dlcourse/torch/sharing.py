@@ -19,8 +19,7 @@ from ..core import CONTROL_STYLE, check_bool, check_choice, check_number, descri
 from ..crosscheck import Case, register_cases
 from ..data import digits_splits
 from ..numpy.sharing import TiedLinear as NumpyTiedLinear
-from .nn import Linear, ReLU, Sequential, check_features
-from .regularization import check_tensor
+from .nn import Linear, ReLU, Sequential, check_features, check_tensor
 
 # %% auto #0
 __all__ = ['AE_BACKENDS', 'AE_HIDDEN', 'AE_LRS', 'TiedLinear', 'tied_autoencoder', 'train_autoencoder', 'compare_autoencoders',

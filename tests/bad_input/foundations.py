@@ -224,6 +224,7 @@ LEARNER = [
     Call('dlcourse.learner.History', (HISTORY.step_loss, HISTORY.epochs), bad={'epochs': [[{'epoch': 0}, 3]]}),
     Call('dlcourse.learner.History.column', ('train_loss',), make=lambda: History([0.7, 0.6], [{'epoch': 0, 'train_loss': 0.65}])),
     Call('dlcourse.learner.History.plot', ('loss',), make=lambda: History([0.7, 0.6], [{'epoch': 0, 'train_loss': 0.65}])),
+    Call('dlcourse.learner.check_learner', (learner(),), bad={'learn': [History(), ProgressCallback(), learner]}),
     Call('dlcourse.learner.ProgressCallback', (io.StringIO(), True), bad={'file': [3, 'x']}),
     Call('dlcourse.learner.ProgressCallback.before_fit', (fitted_learner(),), make=lambda: ProgressCallback(file=io.StringIO())),
     Call('dlcourse.learner.ProgressCallback.after_batch', (fitted_learner(),), make=started_progress),

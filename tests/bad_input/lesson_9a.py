@@ -84,7 +84,6 @@ CALLS = [
     # ---- dlcourse.torch.regularization
     Call(TP + 'l1_penalty', ([T.clone().requires_grad_()], 0.1), bad={'weight': [-1.0]}),
     Call(TP + 'l2_penalty', ([T.clone().requires_grad_()], 0.1), bad={'weight': [-1.0]}),
-    Call(TP + 'check_tensor', (T, 'input'), free=('x',)),
     Call(TP + 'dropout_with_mask', (T, TMASK, 0.5), bad={**PROBS, 'mask': [TMASK[:, :2], torch.full(X.shape, 0.5)]}),
     Call(TP + 'Dropout', (0.5,), {'generator': torch.Generator().manual_seed(0)}, bad=PROBS),
     Call(TP + 'Dropout.forward', (T,), make=lambda: treg.Dropout(0.5, generator=torch.Generator().manual_seed(0))),

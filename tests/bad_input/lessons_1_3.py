@@ -140,7 +140,9 @@ def numpy_loss_calls():
 
 
 TORCH_NN = [
-    Call('dlcourse.torch.nn.check_tensor_input', (T, 'input')),
+    Call('dlcourse.torch.nn.check_tensor', (T, 'x'), bad={'x': [torch.ones(3, dtype=torch.long), [1.0, 2.0]]}),
+    Call('dlcourse.torch.nn.check_tensor', (T, 'x'), dict(ndim=2, kind='float', finite=False),
+         bad={'x': [torch.ones(3), np.ones((2, 3))]}),
     Call('dlcourse.torch.nn.check_features', (T, 3, torch.ones(2, 3)), bad={'features': [0], 'input': [torch.ones(2, 4)],
                                                                         'weight': [torch.ones(2, 3, dtype=torch.float64)]}),
     Call('dlcourse.torch.nn.Linear', (3, 2), bad={'in_features': [0], 'out_features': [-1],
