@@ -234,3 +234,47 @@ def test_fixed_seeds_still_seeds_and_restores():
     with cc.fixed_seeds(3):
         b = default_generator().normal(), torch.rand(1).item()
     assert a == b and default_generator().bit_generator.state == before
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    "The registry as it is, restored after the test: a test may register concepts of its own."
+    monkeypatch.setattr(cc, '_registry', dict(cc._registry))
+    return cc._registry
+
+
+def test_register_cases_registers_a_seeded_check_of_every_case(scratch_registry):
+    "A concept registered here (not at import) runs under the mutation tests too: its metadata, seeds, labels and gradcheck."
+    seen = []
+
+    def cases(rng):
+        seen.append(rng.normal())                      # the check hands every run the same rng, seeded 0
+        yield 'a', cc.Case(Linear(3, 2), torch.nn.Linear(3, 2), inputs=(np.ones((4, 3)),))
+        yield '', cc.Case(Linear(3, 2), torch.nn.Linear(3, 2), inputs=(np.ones((4, 3)),))
+    cc.register_cases('Scratch', '1b', cases, 'a test concept', numpy='dlcourse.numpy.Linear', torch='torch.nn.Linear',
+                      builtin='torch.nn.Linear')
+    concept = scratch_registry['Scratch']
+    assert (concept.name, concept.lesson, concept.description, concept.numpy, concept.torch, concept.builtin) == \
+        ('Scratch', '1b', 'a test concept', 'dlcourse.numpy.Linear', 'torch.nn.Linear', 'torch.nn.Linear')
+    first, second = concept.check('float64'), concept.check('float64')
+    assert seen[0] == seen[1] == np.random.default_rng(0).normal()
+    assert [r.max_abs_diff for r in first] == [r.max_abs_diff for r in second]     # the same weights every run
+    assert {r.concept for r in first} == {'Scratch(a)', 'Scratch'} and all(r.ok for r in first)
+    assert sum('gradcheck' in r.comparison for r in first) == 6                   # input, weight, bias per case
+    assert not any('gradcheck' in r.comparison for r in concept.check('float32'))
+    cc.register_cases('Scratch', '1b', cases, gradcheck=False)                    # re-running the lesson replaces it
+    assert not any('gradcheck' in r.comparison for r in scratch_registry['Scratch'].check('float64'))
+
+
+def test_register_names_every_row_after_its_concept(scratch_registry):
+    rows = [cc.Comparison('BatchNorm1d momentum=None', 'x', 'float64', 0.0, 1.0, True),
+            cc.Comparison('Scratch(k)', 'x', 'float64', 0.0, 1.0, True)]
+    cc.register(cc.Concept('Scratch', '8b', lambda dtype, device='cpu': rows))
+    named = scratch_registry['Scratch'].check('float64')
+    assert [r.concept for r in named] == ['Scratch(BatchNorm1d momentum=None)', 'Scratch(k)']
+    assert cc.concept_of(named[0]) == 'Scratch' and scratch_registry['Scratch'].check.__name__ == '<lambda>'
+
+
+def test_lessons_sort_by_number_then_page():
+    assert sorted(['10a', '2b', '1c', '2a', '9o', '10b'], key=cc.lesson_key) == ['1c', '2a', '2b', '9o', '10a', '10b']
+    assert cc.lesson_key('6e') == (6, 'e') and cc.lesson_key('x') == (0, 'x')

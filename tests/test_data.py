@@ -1,4 +1,5 @@
 "Tests for dlcourse.data: digits, splits, scalers, one-hot, mini-batch loaders and synthetic datasets."
+import inspect
 import subprocess
 import sys
 
@@ -536,6 +537,40 @@ def test_regression_curve():
     np.testing.assert_allclose(y0, np.sin(x0), atol=1e-12)
     resid = y - np.sin(x)
     assert 0.05 < resid.std() < 0.2
+
+
+def test_synthetic_sets_have_their_exact_shape_defaults_and_noise():
+    "The noise-free shapes point by point, their defaults (those the lessons quote), and the noise level each adds."
+    X, y = make_moons(n_samples=101, noise=0.0, dtype='float64')
+    outer, inner = X[y == 0], X[y == 1]
+    assert (len(outer), len(inner)) == (50, 51)
+    angles_out = np.sort(np.arctan2(outer[:, 1], outer[:, 0]))              # the upper arc, from 0 to pi
+    angles_in = np.sort(np.arctan2(0.5 - inner[:, 1], 1 - inner[:, 0]))    # the lower arc, from 0 to pi
+    np.testing.assert_allclose(angles_out, np.linspace(0, np.pi, 50), atol=1e-12)
+    np.testing.assert_allclose(angles_in, np.linspace(0, np.pi, 51), atol=1e-12)
+    X, y = make_spirals(n_samples=101, n_classes=4, noise=0.0, dtype='float64')
+    for k in range(4):
+        arm, m = X[y == k], (26 if k == 0 else 25)
+        r = np.sort(np.hypot(*arm.T))
+        np.testing.assert_allclose(r, np.linspace(0, 1, m), atol=1e-12)        # the radius grows from 0 to 1...
+        out = arm[np.hypot(*arm.T) > 1e-9]                                    # ...as the angle turns by 4 radians
+        expected = 2 * np.pi * k / 4 + 4 * np.hypot(*out.T)
+        np.testing.assert_allclose(np.angle(np.exp(1j * (np.arctan2(*out.T) - expected))), 0, atol=1e-9)
+    x, _ = make_regression_curve(n_samples=2000, noise=0.0, seed=3, dtype='float64')
+    assert x.min() < -3.1 and x.max() > 3.1                                  # x covers [-pi, pi]
+    (Xc, yc), (Xn, yn) = (make_moons(4000, noise=noise, dtype='float64') for noise in (0.0, 0.3))
+    assert np.array_equal(yc, yn) and abs(np.std(Xn - Xc) / 0.3 - 1) < 0.05  # the same seed: the same order, noise added
+    (xc, tc), (xn, tn) = (make_regression_curve(4000, noise=noise, dtype='float64') for noise in (0.0, 0.3))
+    assert np.array_equal(xc, xn) and abs(np.std(tn - tc) / 0.3 - 1) < 0.05
+    (Sc, sc), (Sn, sn) = (make_spirals(4000, noise=noise, dtype='float64') for noise in (0.0, 0.3))
+    far = np.hypot(*Sc.T) > 0.1                                               # spirals' noise turns the angle
+    turn = np.angle(np.exp(1j * (np.arctan2(*Sn[far].T) - np.arctan2(*Sc[far].T))))
+    assert np.array_equal(sc, sn) and abs(np.std(turn) / 0.3 - 1) < 0.05
+    for make, noise, n_samples in ((make_moons, 0.1, 200), (make_spirals, 0.2, 300), (make_regression_curve, 0.1, 100)):
+        params = inspect.signature(make).parameters
+        assert (params['noise'].default, params['n_samples'].default, params['seed'].default, params['dtype'].default) == \
+            (noise, n_samples, 0, 'float32')
+    assert inspect.signature(make_spirals).parameters['n_classes'].default == 3
 
 
 @pytest.mark.parametrize('fn, kwargs, exc, msg', [

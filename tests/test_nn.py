@@ -449,3 +449,18 @@ def test_torch_layers_on_gpu_name_a_device_mismatch():
     x = torch.tensor([float('nan'), -1.0, 0.0, 2.0], device='cuda', requires_grad=True)
     tnn.relu(x).sum().backward()
     assert torch.isnan(tnn.relu(x)[0]) and x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_reprs_are_pytorchs():
+    "A module prints as its PyTorch twin does, so a printed model reads the same in both backends."
+    from dlcourse.numpy.norm import BatchNorm2d, LayerNorm
+    from dlcourse.numpy.regularization import Dropout
+    pairs = [(dnp.Linear(3, 2), torch.nn.Linear(3, 2)), (dnp.Linear(3, 2, bias=False), torch.nn.Linear(3, 2, bias=False)),
+             (dnp.ReLU(), torch.nn.ReLU()), (dnp.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)), (dnp.GELU('tanh'), torch.nn.GELU('tanh')),
+             (dnp.Softmax(dim=1), torch.nn.Softmax(dim=1)), (dnp.BatchNorm1d(4), torch.nn.BatchNorm1d(4)),
+             (BatchNorm2d(4, momentum=None, affine=False), torch.nn.BatchNorm2d(4, momentum=None, affine=False)),
+             (LayerNorm((3, 4)), torch.nn.LayerNorm((3, 4))), (LayerNorm(5, elementwise_affine=False), torch.nn.LayerNorm(5, elementwise_affine=False)),
+             (Dropout(0.3), torch.nn.Dropout(0.3)),
+             (dnp.Sequential(dnp.Linear(2, 3), dnp.ReLU()), torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))]
+    for ours, theirs in pairs: assert repr(ours) == repr(theirs)
+    assert repr(dnp.MLP(2, [3, 1])) == repr(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))).replace('Sequential', 'MLP')

@@ -627,3 +627,55 @@ def test_torch_optimizers_check_hyperparameters_when_loading_a_state_dict(make):
     good = opt.state_dict(); good['param_groups'][0]['lr'] = 0.5
     opt.load_state_dict(good)
     assert opt.param_groups[0]['lr'] == 0.5
+
+
+def test_an_optimizer_written_later_gets_the_step_checks():
+    "A subclass defined after the fact (as a learner writes one) has its `step` wrapped: a bad closure or gradient is refused first."
+    calls = []
+
+    class Halving(Optimizer):
+        "Plain gradient descent at a fixed rate: a learner's first optimizer."
+        def __init__(self, params): super().__init__(params, dict(lr=0.5))
+
+        def step(self, closure=None):
+            "Move every parameter with a gradient against it."
+            loss = closure() if closure is not None else None
+            for group in self.param_groups:
+                for p in group['params']:
+                    if p.grad is not None: p.data -= group['lr'] * p.grad
+            calls.append(loss)
+            return loss
+
+    p = Parameter(np.ones(2))
+    opt = Halving([p])
+    assert Halving.step.__name__ == 'step' and Halving.step.__doc__ == "Move every parameter with a gradient against it."
+    p.grad = np.ones(3)
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['params'\]\[0\]\.grad: expected a floating array of shape \(2,\)"):
+        opt.step()
+    p.grad = np.ones(2, dtype=np.int64)
+    with pytest.raises(ValueError, match='floating array'): opt.step()
+    with pytest.raises(TypeError, match='closure: expected a function'): opt.step(3)
+    assert calls == [] and (p.data == 1).all()                     # nothing ran, nothing moved
+
+    def closure():
+        p.grad = np.full(3, 2.0)                                   # a closure that leaves a misshaped gradient
+        return 7.0
+    with pytest.raises(ValueError, match='grad: expected a floating array'): opt.step(closure)
+    assert calls == [] and (p.data == 1).all()
+
+    def good():
+        p.grad = np.full(2, 2.0)
+        return 7.0
+    assert opt.step(good) == 7.0 and calls == [7.0] and (p.data == 0).all()
+    p.grad = None
+    assert opt.step() is None and (p.data == 0).all()              # a parameter without a gradient is left alone
+
+
+def test_optimizer_repr_is_pytorchs():
+    "Printed, an optimizer lists each group's options in PyTorch's layout (PyTorch adds options we do not have)."
+    p, q = Parameter(np.zeros(3)), Parameter(np.zeros(2))
+    ours = repr(SGD([{'params': [p]}, {'params': [q], 'lr': 0.5}], lr=0.1, momentum=0.9)).splitlines()
+    theirs = repr(torch.optim.SGD([{'params': [torch.zeros(3, requires_grad=True)]},
+                                   {'params': [torch.zeros(2, requires_grad=True)], 'lr': 0.5}], lr=0.1, momentum=0.9)).splitlines()
+    extra = ('differentiable', 'foreach', 'fused')
+    assert ours == [line for line in theirs if line.strip() and not line.strip().startswith(extra)]

@@ -104,7 +104,7 @@ class Dropout(Module):
         "grad * mask / (1 - p) in training (the mask of the last forward); the gradient unchanged in eval."
         return _masked_backward(grad_output, self.mask, self.p)
 
-    def extra_repr(self) -> str: return f"p={self.p}"
+    def extra_repr(self) -> str: return f"p={self.p}, inplace=False"   # as torch prints it; in place is refused
 
 class FixedMaskDropout(Module):
     "Dropout with a given keep mask, the same at every call: for cross-checks and demonstrations."

@@ -66,7 +66,7 @@ class Dropout(nn.Module):
         mask = torch.rand(input.shape, device=input.device, generator=self.generator) >= self.p
         return _apply_mask(input, mask, self.p)
 
-    def extra_repr(self) -> str: return f"p={self.p}"
+    def extra_repr(self) -> str: return f"p={self.p}, inplace=False"   # as torch prints it; in place is refused
 
 class FixedMaskDropout(nn.Module):
     "Dropout with a given keep mask, the same at every call: for cross-checks."
