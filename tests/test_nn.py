@@ -464,3 +464,28 @@ def test_reprs_are_pytorchs():
              (dnp.Sequential(dnp.Linear(2, 3), dnp.ReLU()), torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))]
     for ours, theirs in pairs: assert repr(ours) == repr(theirs)
     assert repr(dnp.MLP(2, [3, 1])) == repr(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))).replace('Sequential', 'MLP')
+
+
+def _layers_and_inputs():
+    "One instance of every NumPy layer with a hand-written backward, and an input it takes (float64)."
+    from dlcourse.numpy.norm import BatchNorm2d, LayerNorm
+    from dlcourse.numpy.regularization import Dropout
+    from dlcourse.numpy.sharing import TiedLinear
+    rng = np.random.default_rng(0)
+    x2, x4 = rng.normal(size=(4, 3)), rng.normal(size=(2, 3, 2, 2))
+    f64 = dict(dtype='float64')
+    encoder = dnp.Linear(3, 5, **f64)
+    return [(dnp.Linear(3, 2, **f64), x2), (dnp.ReLU(), x2), (dnp.Sigmoid(), x2), (dnp.Tanh(), x2), (dnp.LeakyReLU(), x2),
+            (dnp.GELU(), x2), (dnp.Softmax(dim=1), x2), (dnp.BatchNorm1d(3, **f64), x2), (BatchNorm2d(3, **f64), x4),
+            (LayerNorm(3, **f64), x2), (TiedLinear(encoder), rng.normal(size=(4, 5))), (Dropout(0.0), x2),
+            (dnp.MLP(3, [4, 2], dtype='float64'), x2)]
+
+
+@pytest.mark.parametrize('layer, x', _layers_and_inputs(), ids=lambda v: type(v).__name__ if not isinstance(v, np.ndarray) else '')
+def test_a_nan_gradient_flows_back_as_in_pytorch(layer, x):
+    "backward takes a gradient holding NaN or inf without an error, and passes it on (autograd does the same)."
+    out = layer(x)
+    grad = np.ones_like(out)
+    grad.reshape(-1)[0] = np.nan
+    with np.errstate(all='ignore'): grad_in = layer.backward(grad)
+    assert np.isnan(grad_in).any()
