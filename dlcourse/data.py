@@ -86,7 +86,7 @@ def _check_figsize(figsize: Any) -> None:
         raise TypeError(f"figsize: expected a (width, height) pair in inches, got {describe(figsize)}")
     for size in figsize: check_number(size, 'figsize', low=0, low_inclusive=False)
 
-def show_digits(images: np.ndarray, labels: np.ndarray | None = None, preds: np.ndarray | None = None,
+def show_digits(images: np.ndarray, labels: np.ndarray | None = None, preds: np.ndarray | None = None,  # pragma: no mutate block (drawing only)
                 n: int = 32, ncols: int = 8, classes: Sequence | None = None, figsize: tuple | None = None):
     "Draw the first `n` images in a grid, titled by label (and prediction, red when wrong); returns the figure."
     images = check_array(images, 'images', ndim=(2, 3), kind='number', allow_tensor=False)

@@ -209,7 +209,7 @@ class History:
         if not isinstance(key, str): raise TypeError(f"key: expected the name of a recorded quantity, got {describe(key)}")
         return np.array([e.get(key, np.nan) for e in self.epochs], dtype=float)
 
-    def plot(self, title: str = '', axes=None):
+    def plot(self, title: str = '', axes=None):  # pragma: no mutate block (drawing only)
         "Loss per step and per epoch (left) and validation accuracy (right)."
         check_str(title, 'title')
         if axes is not None: axes = check_axes(axes, 'axes', count=2)

@@ -286,7 +286,7 @@ def classification_report(y_true: Any, y_pred: Any, *, labels: Any = None, targe
     return build_report(np.union1d(y_true, y_pred).tolist(), labels, prfs, target_names, digits, output_dict)
 
 # %% ../../nbs/94a_metrics_numpy.ipynb #3274433c
-def plot_confusion_matrix(cm: Any, *, display_labels: Sequence | None = None, normalize: str | None = None,
+def plot_confusion_matrix(cm: Any, *, display_labels: Sequence | None = None, normalize: str | None = None,  # pragma: no mutate block (drawing only)
                           ax: Any = None, cmap: Any = 'Blues', title: str | None = None):
     "Draw the confusion matrix `cm` (counts) as an annotated heat map, rows true and columns predicted; return the Axes."
     import matplotlib
