@@ -479,3 +479,50 @@ def test_gelu_default_is_pytorchs(gelu):
     import inspect
     params = inspect.signature(gelu).parameters
     assert list(params) == ['input', 'approximate'] and params['approximate'].default == GELU_SIGNATURE['approximate']
+
+
+@pytest.mark.parametrize('name', [n for n in MODULES if not n.startswith('softmax')])
+def test_numpy_backward_passes_inf_and_nan_gradients_like_autograd(name):
+    "An exploding gradient (inf or NaN) flowing back is multiplied through, not refused, as autograd does."
+    make_np, _, make_builtin = MODULES[name]
+    x = np.array([[-2.0, -0.5, 0.5, 2.0]])
+    g = np.array([[np.inf, -np.inf, np.nan, 1.0]])
+    module = make_np()
+    module(x)
+    grad = module.backward(g)
+    _, g_ref = torch_value_and_grad(make_builtin(), x, g)
+    np.testing.assert_array_equal(np.isnan(grad), np.isnan(g_ref))
+    np.testing.assert_allclose(grad[~np.isnan(grad)], g_ref[~np.isnan(g_ref)], rtol=1e-12)
+
+
+def test_check_dim_accepts_every_axis_pytorch_does():
+    assert [na.check_dim(d, 3) for d in range(-3, 3)] == [-3, -2, -1, 0, 1, 2]
+    assert na.check_dim(-1, np.int64(1)) == -1 and na.check_dim(5) == 5
+    np.testing.assert_allclose(na.softmax(np.array([[0.0, 1.0], [2.0, 2.0]]), -2), [[1 / (1 + math.e ** 2), 1 / (1 + math.e)],
+                                                                              [1 / (1 + math.e ** -2), 1 / (1 + math.e ** -1)]])
+    for dim in (-3, 2):
+        with pytest.raises(ValueError) as info: na.check_dim(dim, 2)
+        assert str(info.value) == f"dim: expected a value in [-2, 1] for a 2-D input, got {dim}"
+
+
+@pytest.mark.parametrize('make', [na.Sigmoid, na.Tanh, na.LeakyReLU, na.GELU])
+def test_derivative_refuses_a_tensor_output_as_not_numpy(make):
+    act, x = make(), np.ones((2, 3))
+    with pytest.raises(TypeError) as info: act.derivative(x, torch.from_numpy(act.function(x)))
+    assert str(info.value).startswith('output: expected a NumPy array, got')
+
+
+@pytest.mark.parametrize('make', NUMPY_MODULES)
+def test_wrong_grad_output_message_starts_with_its_name(make):
+    module = make()
+    module(np.ones((2, 3)))
+    with pytest.raises(ValueError) as info: module.backward(np.ones((3, 2)))
+    assert str(info.value) == 'grad_output: expected shape (2, 3), got (3, 2)'
+
+
+@pytest.mark.parametrize('call, message', [(lambda: na.check_dim(1.0), 'dim: expected an integer, got float 1.0'),
+                                           (lambda: na.check_dim(0, 2.0), 'ndim: expected an integer, got float 2.0'),
+                                           (lambda: na.check_dim(0, 0), 'ndim: expected a value >= 1, got 0')])
+def test_check_dim_messages(call, message):
+    with pytest.raises((TypeError, ValueError)) as info: call()
+    assert str(info.value) == message

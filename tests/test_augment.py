@@ -405,3 +405,163 @@ def test_augment_rejects_an_image_shape_that_does_not_match_the_rows():
     from dlcourse.numpy.augment import Augment, digit_augmentation
     dl = Augment(DataLoader(ArrayDataset(np.zeros((4, 64)), np.zeros(4)), batch_size=2), digit_augmentation(), (4, 4))
     with pytest.raises(ValueError, match='image_shape'): next(iter(dl))
+
+
+# --- defaults, exact error messages, non-square images, float32 arithmetic ---
+
+def test_defaults_and_reprs_match_the_torch_twins():
+    expected = ['RandomHorizontalFlip(p=0.5)', 'RandomVerticalFlip(p=0.5)', 'RandomTranslation(max_shift=1)',
+                'RandomCrop(padding=1)', 'RandomRotation(degrees=10.0)', 'GaussianNoise(std=0.1)']
+    names = [text.split('(')[0] for text in expected]
+    assert [repr(getattr(npa, name)()) for name in names] == expected
+    assert [repr(getattr(tha, name)()) for name in names] == expected
+    assert repr(npa.digit_augmentation()) == 'Compose([RandomRotation(degrees=10.0), GaussianNoise(std=0.02)])'
+    assert repr(npa.Compose([])) == 'Compose([])'
+
+
+def test_augmented_scaler_uses_four_copies_by_default():
+    from dlcourse.data import StandardScaler
+    X, aug = _batch((5, 16)), npa.RandomTranslation(1)
+    rng = np.random.default_rng(0)
+    copies = [aug(X.reshape(-1, 4, 4), rng).reshape(X.shape) for _ in range(4)]
+    expected = StandardScaler().fit(np.concatenate([X, *copies]))
+    scaler = npa.augmented_scaler(X, aug, image_shape=(4, 4), generator=0)
+    np.testing.assert_array_equal(scaler.mean_, expected.mean_)
+    np.testing.assert_array_equal(scaler.scale_, expected.scale_)
+
+
+def test_augment_draws_from_its_own_generator():
+    X, y = _batch((10, 16)), np.arange(10)
+    dl = DataLoader(ArrayDataset(X, y), batch_size=4)
+    aug = npa.RandomRotation(30.0)
+    first, again = list(npa.Augment(dl, aug, (4, 4), generator=7)), list(npa.Augment(dl, aug, (4, 4), generator=7))
+    rng = np.random.default_rng(7)
+    for (a, ya), (b, _), start in zip(first, again, (0, 4, 8)):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, aug(X[start:start + 4].reshape(-1, 4, 4), rng).reshape(-1, 16))
+        np.testing.assert_array_equal(ya, y[start:start + 4])
+
+
+@pytest.mark.parametrize('call, error, message', [
+    (lambda: npa.rotate(np.zeros((2, 4, 4)), [1.0]), ValueError,
+     'angles: expected shape (2,), one entry per image of images (a batch of 2), got shape (1,)'),
+    (lambda: npa.rotate(np.zeros((2, 4, 4)), 1.0), TypeError,
+     'angles: expected an array or tensor with one entry per image of images, got float 1.0'),
+    (lambda: npa.rotate(np.zeros((2, 4, 4)), np.array(['30', '40'])), TypeError, 'angles: expected a numeric dtype'),
+    (lambda: npa.hflip(np.zeros((2, 4, 4)), [[True], [True, False]]), TypeError, 'flip: expected an array, got a ragged list'),
+    (lambda: npa.bilinear_sample(np.zeros((1, 2, 2)), [[[0.0], [0.0, 1.0]]], np.zeros((1, 2, 2))), TypeError,
+     'rows: expected an array, got a ragged list'),
+    (lambda: npa.bilinear_sample(np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), [[[0.0], [0.0, 1.0]]]), TypeError,
+     'cols: expected an array, got a ragged list'),
+    (lambda: npa.bilinear_sample(np.zeros((2, 4, 4)), np.zeros((2, 16)), np.zeros((2, 16))), ValueError,
+     'rows: expected a 3-D array, got shape (2, 16)'),
+    (lambda: npa.crop_window(np.zeros((1, 6, 8)), [[3, 0]], 4, 4), ValueError,
+     'offsets: expected values in [0, 2] for rows and [0, 4] for columns, got rows in [3, 3] and columns in [0, 0]'),
+    (lambda: npa.crop_window(np.zeros((1, 6, 8)), [[0, 5]], 4, 4), ValueError,
+     'offsets: expected values in [0, 2] for rows and [0, 4] for columns, got rows in [0, 0] and columns in [5, 5]'),
+    (lambda: npa.crop_window(np.zeros((1, 6, 6)), [[3, 0]], 4, 4), ValueError,
+     'offsets: expected values in [0, 2], got rows in [3, 3] and columns in [0, 0]'),
+    (lambda: npa.crop_window(np.zeros((1, 8, 5)), [[0, 0]], 3, 6), ValueError, 'width: expected a value in [1, 5], got 6'),
+    (lambda: npa.crop_window(np.zeros((1, 5, 8)), [[0, 0]], 6, 3), ValueError, 'height: expected a value in [1, 5], got 6'),
+    (lambda: npa.digit_augmentation(degrees=-1), ValueError, 'degrees: expected a value >= 0, got -1'),
+    (lambda: npa.Compose([npa.RandomRotation(5.0)]).apply(np.zeros((2, 4, 4)), [{'angles': [1.0]}]), ValueError,
+     "params[0]['angles']: expected shape (2,)"),
+    (lambda: npa.Compose([npa.RandomCrop(1)]).apply(np.zeros((2, 4, 4)), [{'offsets': [[0, 0]]}]), ValueError,
+     "params[0]['offsets']: expected shape (2, 2)"),
+    (lambda: npa.Compose([npa.RandomCrop(1), npa.RandomRotation(5.0)]).apply(np.zeros((1, 4, 4)), [{'offsets': [[0, 0]]}]),
+     TypeError, 'params: expected a list of 2 parameter dicts, got list'),
+    (lambda: npa.Compose([npa.RandomCrop(1)]).apply(np.zeros((1, 4, 4)), ({'offsets': [[0, 0]]},)), TypeError,
+     'params: expected a list of 1 parameter dicts, got tuple'),
+    (lambda: npa.Compose([])(np.zeros((4, 4)), 0), ValueError, 'images: expected a 3-D or 4-D array'),
+    (lambda: npa.rows_as_images(np.zeros((2, 8, 8)), (8, 8)), TypeError, 'rows: expected a 2-D array of flattened images'),
+    (lambda: npa.rotation_sources([[1.0], [1.0, 2.0]], 4, 4), TypeError, 'angles: expected an array, got a ragged list'),
+    (lambda: npa.check_params([1.0], np.zeros((1, 4, 4)), npa.RandomRotation.spec), TypeError,
+     'params: expected a dict from sample_params, got list'),
+])
+def test_exact_messages(call, error, message):
+    with pytest.raises(error) as info: call()
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_crop_window_on_non_square_images():
+    tall = np.arange(2 * 8 * 5, dtype=np.float64).reshape(2, 8, 5)
+    np.testing.assert_array_equal(npa.crop_window(tall, [[1, 0], [0, 2]], 7, 3),
+                                  np.stack([tall[0, 1:8, 0:3], tall[1, 0:7, 2:5]]))
+    np.testing.assert_array_equal(npa.crop_window(tall, [[7, 4], [0, 0]], 1, 1), [[[tall[0, 7, 4]]], [[tall[1, 0, 0]]]])
+    wide = np.arange(5 * 8, dtype=np.float64).reshape(1, 1, 5, 8)
+    np.testing.assert_array_equal(npa.crop_window(wide, [[0, 1]], 5, 7), wide[..., 0:5, 1:8])
+    np.testing.assert_array_equal(npa.crop_window(wide[0], [[2, 1]], 3, 7), wide[0, :, 2:5, 1:8])
+    np.testing.assert_array_equal(npa.crop(tall, np.zeros((2, 2), dtype=int), 0), tall)        # padding 0 is allowed
+    assert npa.translate(tall[:1], [[10**12, 0]]).sum() == 0 and npa.translate(tall[:1], [[0, -10**12]]).sum() == 0
+
+
+@pytest.mark.parametrize('backend', list(BACKENDS))
+def test_torch_bool_flips_are_accepted(backend):
+    module, conv = BACKENDS[backend]
+    x = np.arange(2 * 2 * 3, dtype=np.float64).reshape(2, 2, 3)
+    for flip in (torch.tensor([True, False]), np.array([True, False])):
+        np.testing.assert_array_equal(np.asarray(module.hflip(conv(x), flip)), np.stack([x[0, :, ::-1], x[1]]))
+        np.testing.assert_array_equal(np.asarray(module.RandomVerticalFlip().apply(conv(x), {'flip': flip})),
+                                      np.stack([x[0, ::-1], x[1]]))
+
+
+def test_float32_rotation_is_computed_in_float32_like_torch():
+    rows, cols = npa.rotation_sources([30.0, -75.0], 5, 7, dtype='float32')
+    assert rows.dtype == cols.dtype == np.float32
+    rows64, cols64 = npa.rotation_sources([30.0, -75.0], 5, 7)
+    assert rows64.dtype == cols64.dtype == np.float64
+    for default in npa.rotation_sources([30.0, -75.0], 5, 7, dtype=None):
+        assert default.dtype == np.float64
+    np.testing.assert_allclose(rows, rows64, rtol=0, atol=1e-5)
+    x = _batch((4, 2, 7, 9)).astype(np.float32)
+    angles = np.array([-40.0, 5.0, 33.3, 170.0])
+    out = npa.rotate(x, angles)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, tha.rotate(torch.from_numpy(x), angles).numpy())      # bit for bit
+
+
+def test_one_pixel_images_rotate_to_themselves():
+    x = np.array([[[0.7]], [[-2.0]]])
+    np.testing.assert_array_equal(npa.rotate(x, [33.0, 0.0]), x)
+    np.testing.assert_array_equal(tha.rotate(torch.from_numpy(x), [33.0, 0.0]).numpy(), x)
+    # a quarter turn of a one-pixel-high (or -wide) image: output (0, 1 + d) reads from (d, 1), output (1 + d, 0) from (0, -d)
+    rows, cols = npa.rotation_sources([90.0], 1, 3)
+    np.testing.assert_allclose(rows, [[[-1.0, 0.0, 1.0]]], atol=1e-15)
+    np.testing.assert_allclose(cols, [[[1.0, 1.0, 1.0]]], atol=1e-15)
+    rows, cols = npa.rotation_sources([90.0], 3, 1)
+    np.testing.assert_allclose(rows, [[[1.0], [1.0], [1.0]]], atol=1e-15)
+    np.testing.assert_allclose(cols, [[[1.0], [0.0], [-1.0]]], atol=1e-15)
+
+
+def test_integer_angles_are_degrees():
+    x = _batch((2, 5, 5))
+    np.testing.assert_allclose(npa.rotate(x, [90, 180]), np.stack([np.rot90(x[0]), np.rot90(x[1], 2)]), atol=1e-12)
+    rows, cols = npa.rotation_sources(np.array([90, -90]), 5, 5)
+    expected = npa.rotation_sources(np.array([90.0, -90.0]), 5, 5)
+    np.testing.assert_array_equal(rows, expected[0])
+    np.testing.assert_array_equal(cols, expected[1])
+
+
+def test_empty_compose_and_rows_as_images_pass_tensors_through():
+    t = torch.from_numpy(_batch((2, 4, 4)))
+    assert npa.Compose([])(t, 0) is t
+    assert npa.rows_as_images(torch.zeros(2, 16), (4, 4)).shape == (2, 4, 4)
+
+
+@pytest.mark.parametrize('shape', [(2, 4.0, 4), (2, True, 4), (2, 0, 4), (2, -1, 4), (2, 4), (1, 2, 3, 4, 5)])
+def test_batch_shapes_must_be_positive_integers(shape):
+    with pytest.raises(ValueError) as info: npa.RandomRotation().sample_params(shape, 0)
+    assert str(info.value) == f"shape: expected (N, H, W) or (N, C, H, W) of positive integers, got {shape}"
+
+
+def test_batch_shapes_of_ones_numpy_integers_and_torch_sizes_are_accepted():
+    assert npa.check_batch_shape((1, 1, 1)) == (1, 1, 1)
+    checked = npa.check_batch_shape((np.int64(2), 3, np.int32(4)))
+    assert checked == (2, 3, 4) and all(type(s) is int for s in checked)
+    assert npa.check_batch_shape(torch.Size([2, 1, 3, 4])) == (2, 1, 3, 4)
+    assert npa.RandomCrop().sample_params((1, 1, 1), 0)['offsets'].shape == (1, 2)
+    assert npa.check_batch_shape([8, 8], 'image_shape', image=True) == (8, 8)
+    with pytest.raises(ValueError) as info: npa.check_batch_shape((2, 8, 8, 1), 'image_shape', image=True)
+    assert str(info.value) == 'image_shape: expected (H, W) or (C, H, W) of positive integers, got (2, 8, 8, 1)'
+    with pytest.raises(TypeError) as info: npa.check_batch_shape('8x8')
+    assert str(info.value) == "shape: expected a tuple (N, H, W) or (N, C, H, W) of positive integers, got str '8x8'"

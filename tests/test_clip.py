@@ -309,3 +309,79 @@ def test_clip_concepts_name_their_lesson_and_implementations():
         c = found[name]
         assert (c.lesson, c.numpy, c.torch, c.builtin) == ('8e', f'dlcourse.numpy.clip.{name}', f'dlcourse.torch.clip.{name}',
                                                           f'torch.nn.utils.{name}')
+
+
+@pytest.mark.parametrize('total_norm', (3.7, 20.0, 1.234567))
+def test_float32_grads_scaled_by_a_float32_coefficient_like_torch(total_norm):
+    "A float64 total norm (mixed-dtype models have one) is rounded to each gradient's dtype before it multiplies: bit for bit as torch."
+    g = np.random.default_rng(0).normal(size=1000).astype(np.float32)
+    ours = Parameter(np.zeros(1000, dtype=np.float32)); ours.grad = g.copy()
+    theirs = torch.nn.Parameter(torch.zeros(1000)); theirs.grad = torch.from_numpy(g.copy())
+    nclip.clip_grads_with_norm_([ours], 1.0, np.float64(total_norm))
+    torch.nn.utils.clip_grads_with_norm_([theirs], 1.0, torch.tensor(total_norm, dtype=torch.float64))
+    assert ours.grad.dtype == np.float32
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+
+
+def test_vector_norm_defaults_to_2_and_empty_inf_norms_are_the_p_limits():
+    x = np.array([3.0, -4.0, 12.0])
+    assert nclip.vector_norm(x) == 13.0 == float(torch.linalg.vector_norm(torch.from_numpy(x)))
+    for backend_norm, empty in ((nclip.vector_norm, np.empty(0, dtype=np.float32)),
+                                (tclip.vector_norm, torch.empty(0, dtype=torch.float32))):
+        # torch.linalg refuses these; we return the limits of the p-norm of nothing (0 for p -> inf, inf for p -> -inf)
+        assert float(backend_norm(empty, math.inf)) == 0.0 and float(backend_norm(empty, -math.inf)) == math.inf
+        assert as_np(backend_norm(empty, math.inf)).dtype == np.float32
+    assert float(nclip.get_total_norm([np.empty(0), np.array([2.0, -5.0])], math.inf)) == 5.0
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_string_infinite_norm_types_like_torch(backend):
+    grads = [[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]
+    for name in ('inf', '-inf'):
+        ref_total, ref_grads = run('builtin', 'clip_grad_norm_', grads, 0.25, name)
+        total, out = run(backend, 'clip_grad_norm_', grads, 0.25, name)
+        assert float(total) == float(ref_total) == (4.0 if name == 'inf' else 0.5)
+        for g, r in zip(out, ref_grads): assert_same(g, r)
+        assert float(run(backend, 'clip_grad_norm_', grads, 0.25, float(name))[0]) == float(total)
+
+
+def test_overflow_and_inf_over_inf_are_silent_like_torch():
+    "Norms and coefficients that overflow, divide by zero or are inf/inf give torch's values without RuntimeWarnings."
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert nclip.vector_norm(np.array([1e200, 1e200])) == math.inf          # the sum of squares overflows
+        assert nclip.vector_norm(np.array([0.0, 2.0]), -1.0) == 0.0              # 0 ** -1 is a division by zero
+        assert float(torch.linalg.vector_norm(torch.tensor([0.0, 2.0]), -1.0)) == 0.0
+        grads = [[1e-8, 2e-8]]
+        for backend in ('builtin', 'numpy'):                                     # max_norm / tiny norm overflows: no clipping
+            total, out = run(backend, 'clip_grad_norm_', grads, 1e308)
+            assert out[0].tolist() == grads[0]
+        grads = [[math.inf, 1.0]]                                                # inf / inf: the gradients become NaN
+        ref_total, ref = run('builtin', 'clip_grad_norm_', grads, math.inf)
+        total, out = run('numpy', 'clip_grad_norm_', grads, math.inf)
+        assert float(total) == float(ref_total) == math.inf
+        assert np.isnan(ref[0]).all() and np.isnan(out[0]).all()
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_empty_generator_warning_is_torchs(backend):
+    fn = nclip if backend == 'numpy' else tclip
+    with pytest.warns(UserWarning) as ours: fn.clip_grad_norm_((p for p in []), 1.0)
+    with pytest.warns(UserWarning) as theirs: torch.nn.utils.clip_grad_norm_((p for p in []), 1.0)
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs] == [
+        '`parameters` is an empty generator, no gradient clipping will occur.']
+
+
+@pytest.mark.parametrize('foreach', (True, False, None))
+def test_foreach_is_accepted_and_changes_nothing(foreach):
+    grads = grads_of()
+    ref_total, ref_grads = run('builtin', 'clip_grad_norm_', grads, 1.0, foreach=foreach)
+    total, out = run('numpy', 'clip_grad_norm_', grads, 1.0, foreach=foreach)
+    assert_same(total, ref_total)
+    for g, r in zip(out, ref_grads): assert_same(g, r)
+    _, ref_grads = run('builtin', 'clip_grad_value_', grads, 0.5, foreach=foreach)
+    _, out = run('numpy', 'clip_grad_value_', grads, 0.5, foreach=foreach)
+    for g, r in zip(out, ref_grads): assert_same(g, r, rtol=0)
+    params = params_for('numpy', grads)
+    nclip.clip_grads_with_norm_(params, 1.0, 20.0, foreach=foreach)
+    assert_same(params[0].grad, grads[0] / (20.0 + 1e-6))

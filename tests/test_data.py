@@ -778,3 +778,171 @@ def test_stratified_counts_match_sklearn(test_size):
     _, sk_test = next(StratifiedShuffleSplit(1, test_size=test_size, random_state=0).split(np.zeros(len(y)), y))
     _, _, test = split_indices(y, val_size=0, test_size=test_size)
     np.testing.assert_array_equal(np.bincount(y[test]), np.bincount(y[sk_test]))
+
+
+# ---------------------------------------------------------------- exact texts, defaults and edge cases
+
+def test_reprs_name_the_class_and_every_setting():
+    assert repr(StandardScaler()) == 'StandardScaler(with_mean=True, with_std=True)'
+    assert repr(StandardScaler(with_mean=False)) == 'StandardScaler(with_mean=False, with_std=True)'
+    assert repr(StandardScaler(with_std=False)) == 'StandardScaler(with_mean=True, with_std=False)'
+    assert repr(MinMaxScaler((-1, 1))) == 'MinMaxScaler(feature_range=(-1, 1))'
+    assert repr(ArrayDataset(np.zeros((4, 2)), np.arange(4))) == \
+        'ArrayDataset(ndarray of shape (4, 2) and dtype float64, ndarray of shape (4,) and dtype int64)'
+    assert repr(load_digits('float64')) == ('Digits(n=1797, X: ndarray of shape (1797, 64) and dtype float64, '
+                                            'y: ndarray of shape (1797,) and dtype int64, classes=10)')
+
+
+def test_minmax_scaler_treats_a_range_below_ten_eps_as_constant_like_sklearn():
+    "scikit-learn's bound: a column whose range is under 10 machine epsilons is constant (scale 1); exactly 10 is not."
+    import warnings
+    eps = np.finfo(np.float64).eps
+    X = np.array([[0.0, 0.0, 5.0], [10 * eps, 9.5 * eps, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')                             # and no warning on the way
+        ours = MinMaxScaler().fit(X)
+    ref = sk_pre.MinMaxScaler().fit(X)
+    np.testing.assert_array_equal(ours.scale_, ref.scale_)
+    np.testing.assert_array_equal(ours.transform(X), ref.transform(X))
+    np.testing.assert_array_equal(ours.transform(X)[:, 0], [0.0, 1.0])
+    np.testing.assert_array_equal(ours.scale_[1:], [1.0, 1.0])
+
+
+def test_minmax_feature_range_errors_name_the_argument():
+    for bad in (('a', 1), (0, 'b')):
+        with pytest.raises(TypeError, match=r'^feature_range: '): MinMaxScaler(bad)
+
+
+def test_one_hot_refuses_zero_classes_even_for_no_labels():
+    for y in (np.zeros(0, np.int64), np.array([0, 1])):
+        for num_classes in (0, -2):
+            with pytest.raises(ValueError, match=r'^num_classes: expected a value >= 1'): one_hot(y, num_classes)
+    assert one_hot(np.zeros(0, np.int64), 3).shape == (0, 3)
+
+
+def test_tensor_batch_dataset_holds_missing_values_and_at_most_64_dims():
+    "Like ArrayDataset (a container: NaN passes through), and no more dimensions than the NumPy arrays it is made from."
+    from dlcourse.data import TensorBatchDataset
+    ds = TensorBatchDataset(torch.tensor([1.0, float('nan')]), torch.tensor([0.0, float('inf')]))
+    x, t = ds.__getitems__([1])
+    assert torch.isnan(x).all() and torch.isinf(t).all()
+    assert len(TensorBatchDataset(torch.zeros([1] * 64))) == 1
+    with pytest.raises(ValueError, match=r'tensors\[0\]'): TensorBatchDataset(torch.zeros([1] * 65))
+
+
+def test_tensor_batch_dataset_gives_one_sample_and_empty_batches():
+    from dlcourse.data import TensorBatchDataset
+    ds = TensorBatchDataset(torch.arange(6.0).reshape(3, 2), torch.arange(3))
+    xb, yb = ds.__getitems__([])
+    assert xb.shape == (0, 2) and yb.shape == (0,) and yb.dtype == torch.int64
+    x1, y1 = ds[1]                                                 # one sample, as TensorDataset gives it
+    assert x1.tolist() == [2.0, 3.0] and y1.item() == 1 and y1.ndim == 0
+
+
+def test_torch_loader_shares_writable_memory_and_copies_read_only_arrays():
+    "No copy of a (contiguous, native, writable) dataset; a read-only one is copied, without PyTorch's not-writable warning."
+    import warnings
+    X = np.arange(12.0).reshape(6, 2)
+    y = np.arange(6)
+    y.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        tensors = to_torch_loader(DataLoader(ArrayDataset(X, y), batch_size=4)).dataset.tensors
+    assert np.shares_memory(tensors[0].numpy(), X)
+    assert not np.shares_memory(tensors[1].numpy(), y) and tensors[1].tolist() == y.tolist()
+
+
+def test_synthetic_sets_defaults_are_the_documented_ones():
+    "Calling with no arguments is calling with the documented defaults (the lessons quote them)."
+    for make, defaults in ((make_spirals, dict(n_samples=300, n_classes=3, noise=0.2, seed=0, dtype='float32')),
+                           (make_moons, dict(n_samples=200, noise=0.1, seed=0, dtype='float32')),
+                           (make_regression_curve, dict(n_samples=100, noise=0.1, seed=0, dtype='float32'))):
+        for got, expected in zip(make(), make(**defaults), strict=True):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+    X, y = make_moons()
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    assert make_moons(dtype='float64')[0].dtype == np.float64
+
+
+def test_synthetic_sets_smallest_sizes():
+    X, y = make_spirals(n_samples=5, n_classes=1)                  # a single arm
+    assert X.shape == (5, 2) and y.tolist() == [0] * 5
+    X, y = make_moons(n_samples=2)                                 # one point on each moon
+    assert X.shape == (2, 2) and sorted(y.tolist()) == [0, 1]
+    x, t = make_regression_curve(n_samples=1)
+    assert x.shape == t.shape == (1, 1)
+
+
+def test_show_digits_defaults_and_smallest_grids():
+    import matplotlib.pyplot as plt
+    d = load_digits()
+    fig = show_digits(d.images[:40])                                # default: the first 32 images, 8 a row
+    assert len(fig.axes) == 32 and {ax.get_subplotspec().get_geometry()[:2] for ax in fig.axes} == {(4, 8)}
+    fig = show_digits(d.images[:12], d.y[:12], n=12, ncols=5)       # 15 cells, 3 of them empty: every frame is hidden
+    assert len(fig.axes) == 15 and not any(ax.axison for ax in fig.axes) and [bool(ax.images) for ax in fig.axes[-4:]] == [True] + [False] * 3
+    fig = show_digits(d.images[:5], ncols=1)                         # one column
+    assert {ax.get_subplotspec().get_geometry()[:2] for ax in fig.axes} == {(5, 1)}
+    fig = show_digits(d.images, n=1, figsize=(1, 0.5))               # one image, in a small figure
+    assert len(fig.axes) == 1 and tuple(fig.get_size_inches()) == (1.0, 0.5)
+    fig = show_digits(d.images[:3].astype(np.uint8), np.array([1, 2, 3], dtype=np.uint8))   # raw pixel counts and labels
+    assert [ax.get_title() for ax in fig.axes] == ['1', '2', '3']
+    plt.close('all')
+
+
+@pytest.mark.parametrize('args, exc, msg', [
+    ((np.full((2, 8, 8), 'a'),), TypeError, '^images: expected a numeric dtype'),
+    ((torch.zeros(2, 8, 8),), TypeError, '^images: expected a NumPy array'),
+    ((np.zeros((2, 8, 8)), np.zeros((2, 1), int)), ValueError, '^labels: expected a 1-D array'),
+    ((np.zeros((2, 8, 8)), None, np.zeros((2, 1), int)), ValueError, '^preds: expected a 1-D array'),
+    ((np.zeros((2, 8, 8)), torch.zeros(2, dtype=torch.long)), TypeError, '^labels: expected a NumPy array'),
+    ((np.zeros((2, 8, 8)), None, torch.zeros(2, dtype=torch.long)), TypeError, '^preds: expected a NumPy array'),
+])
+def test_show_digits_takes_numpy_numbers_and_flat_label_vectors(args, exc, msg):
+    with pytest.raises(exc, match=msg): show_digits(*args)
+
+
+def test_split_and_load_defaults_are_the_documented_ones():
+    y = load_digits().y
+    X = np.arange(len(y), dtype=np.float64)[:, None]
+    for got, expected in zip(split_indices(y), split_indices(y, val_size=0.15, test_size=0.15, stratify=True, seed=0), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    for got, expected in zip(train_val_test_split(X, y), train_val_test_split(X, y, 0.15, 0.15, True, 0), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert load_digits().X.dtype == np.float32
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(val_size=1.0), r'val_size: expected a value in \[0, 1\)'),
+    (dict(test_size=-0.1), r'test_size: expected a value in \[0, 1\)'),
+    (dict(val_size=0.5, test_size=0.5), r'val_size, test_size: together they must be < 1 to leave training data, got 0.5 \+ 0.5 = 1.0'),
+    (dict(val_size=0.7, test_size=0.4), r'val_size, test_size: together they must be < 1'),
+])
+def test_split_size_errors_name_the_sizes(kwargs, message):
+    with pytest.raises(ValueError, match='^' + message): split_indices(np.arange(10) % 2, **kwargs)
+
+
+def test_show_digits_names_classes_without_labels():
+    import matplotlib.pyplot as plt
+    fig = show_digits(load_digits().images[:2], classes=['digit'])    # one name is enough when there are no labels
+    assert len(fig.axes) == 2
+    plt.close('all')
+
+
+def test_scaler_errors_start_with_the_argument_they_name():
+    for make, error, message in ((lambda: StandardScaler(with_mean=1), TypeError, 'with_mean: expected True or False'),
+                                 (lambda: StandardScaler(with_std='no'), TypeError, 'with_std: expected True or False'),
+                                 (lambda: StandardScaler().fit(np.ones(3)), ValueError, 'X: expected a 2-D array'),
+                                 (lambda: MinMaxScaler().fit(np.ones((2, 2))).transform(np.ones((2, 3))), ValueError,
+                                  'X: expected 2 features'),
+                                 (lambda: StandardScaler().transform(np.ones((2, 2))), NotFittedError,
+                                  'StandardScaler.transform: this StandardScaler is not fitted yet')):
+        with pytest.raises(error, match='^' + message): make()
+
+
+def test_loader_errors_start_with_the_argument_they_name():
+    ds = ArrayDataset(np.zeros(4))
+    for kwargs, error, message in ((dict(batch_size=0), ValueError, 'batch_size: expected a value >= 1'),
+                                   (dict(shuffle='yes'), TypeError, 'shuffle: expected True or False'),
+                                   (dict(drop_last=1), TypeError, 'drop_last: expected True or False')):
+        with pytest.raises(error, match='^' + message): DataLoader(ds, **kwargs)

@@ -474,3 +474,82 @@ def test_explorations_check_their_arguments_before_drawing(call, error, fragment
     figures = len(plt.get_fignums())
     with pytest.raises(error, match=fragment): call()
     assert len(plt.get_fignums()) == figures, "a figure was opened before the arguments were checked"
+
+
+def test_defaults_match_torch():
+    "uniform_ draws from U(0, 1) and xavier_std uses gain 1 when not told otherwise; gains below 1 (SELU's 3/4) are fine."
+    for w in (_np_draw('uniform_'), _torch_draw(torch.nn.init, 'uniform_').numpy()):
+        assert 0 <= w.min() < 1e-3 and 1 - 1e-3 < w.max() <= 1       # 150,000 draws reach both ends of [0, 1)
+    assert ni.xavier_std((300, 500)) == math.sqrt(2 / 800)
+    selu = ni.calculate_gain('selu')
+    assert selu == 0.75 and ni.xavier_std((300, 500), gain=selu) == 0.75 * math.sqrt(2 / 800)
+    w = _np_draw('xavier_normal_', gain=selu)
+    assert abs(w.std() - 0.75 * math.sqrt(2 / 800)) <= 4 * w.std() / math.sqrt(2 * w.size)
+
+
+def test_kaiming_std_defaults_are_torchs():
+    "a=0, mode='fan_in', leaky_relu: gain sqrt(2 / (1 + 0**2)) over sqrt(fan_in), as torch.nn.init.kaiming_normal_ draws."
+    assert ni.kaiming_std((300, 500)) == math.sqrt(2) / math.sqrt(500)
+    w = _torch_draw(torch.nn.init, 'kaiming_normal_').numpy()
+    assert abs(w.std() - ni.kaiming_std(SHAPE)) <= 4 * w.std() / math.sqrt(2 * w.size)
+    with pytest.raises(ValueError) as info: ni.kaiming_std((0, 5), mode='fan_out')
+    assert str(info.value) == 'shape: fan_out of a weight of shape (0, 5) is 0; nothing to scale'
+    with pytest.raises(ValueError) as info: ni.kaiming_std([5, 0])
+    assert str(info.value) == 'shape: fan_in of a weight of shape (5, 0) is 0; nothing to scale'
+
+
+def test_normal_defaults_to_a_standard_normal_like_torch():
+    for w in (_np_draw('normal_'), _torch_draw(torch.nn.init, 'normal_').numpy()):
+        assert abs(w.mean()) <= 4 / math.sqrt(w.size) and abs(w.std() - 1) <= 4 / math.sqrt(2 * w.size)
+
+
+def test_initializers_overwrite_nan_and_inf():
+    "A weight that training drove to NaN or inf can be re-initialized: the old values are not checked."
+    for name in RANDOM + ('zeros_', 'ones_'):
+        w = np.full((6, 4), np.nan); w[0, 0] = np.inf
+        assert np.isfinite(getattr(ni, name)(w, **({} if name in ('zeros_', 'ones_') else {'generator': 0}))).all()
+    assert (ni.constant_(np.full((2, 3), np.nan), 0.5) == 0.5).all()
+
+
+def test_empty_tensor_warning_is_torchs():
+    with pytest.warns(UserWarning) as ours: ni.kaiming_uniform_(np.empty((0, 5)))
+    with pytest.warns(UserWarning) as theirs: torch.nn.init.kaiming_uniform_(torch.empty(0, 5))
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs] == ['Initializing zero-element tensors is a no-op']
+
+
+@pytest.mark.parametrize('shape, got', [((3, -4), '(3, -4)'), ([3, 4.0], '[3, 4.0]'), ((True, 2), '(True, 2)'),
+                                        (np.empty((3, 4)), 'ndarray of shape (3, 4) and dtype float64'), ('3x4', "str '3x4'")])
+def test_bad_shapes_are_shown_in_the_message(shape, got):
+    with pytest.raises(TypeError) as info: ni.fan_in_and_fan_out(shape)
+    assert str(info.value) == f"shape: expected a tuple of non-negative integers (such as weight.shape), got {got}"
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda w: ni.constant_(w, float('inf')), 'val: expected a finite number, got inf'),
+    (lambda w: ni.constant_(w, 'one'), "val: expected a real number, got str 'one'"),
+    (lambda w: ni.normal_(w, std=-1.0), 'std: expected a value >= 0, got -1.0'),
+    (lambda w: ni.normal_(w, mean=float('nan')), 'mean: expected a real number, got NaN'),
+    (lambda w: ni.uniform_(w, a=1.0, b=0.0), 'a, b: expected a <= b (the range of U(a, b)), got a=1.0 > b=0.0'),
+    (lambda w: ni.xavier_uniform_(w, gain=-1.0), 'gain: expected a value >= 0, got -1.0'),
+    (lambda w: ni.kaiming_normal_(w, nonlinearity='relu6'), "nonlinearity: expected one of 'linear', 'conv1d', 'conv2d', "
+     "'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu', "
+     "got 'relu6'"),
+])
+def test_bad_argument_messages_name_the_argument(call, message):
+    with pytest.raises((ValueError, TypeError)) as info: call(np.zeros((3, 4)))
+    assert str(info.value) == message
+
+
+def test_integer_arrays_are_refused_by_name():
+    with pytest.raises(TypeError) as info: ni.zeros_(np.zeros((3, 4), dtype=np.int64))
+    assert str(info.value).startswith('tensor: expected a floating-point dtype, got')
+
+
+def test_empty_tensors_with_a_zero_fan_are_skipped_not_refused():
+    "A (5, 0) or (0, 0) weight has fan 0; the initializers warn and return it, as torch's kaiming_uniform_ does."
+    torch_empty = torch.empty(5, 0)
+    with pytest.warns(UserWarning, match='zero-element'): assert torch.nn.init.kaiming_uniform_(torch_empty) is torch_empty
+    for name, shape in (('kaiming_uniform_', (5, 0)), ('kaiming_normal_', (5, 0)), ('xavier_uniform_', (0, 0)),
+                        ('xavier_normal_', (0, 0))):
+        empty = np.empty(shape)
+        with pytest.warns(UserWarning, match='zero-element'): assert getattr(ni, name)(empty) is empty

@@ -299,6 +299,8 @@ CASES_NONE = {
     'BCELoss': (lambda m: m.BCELoss, lambda r: (r.uniform(0.1, 0.9, (4, 5)), r.uniform(size=(4, 5)))),
     'BCEWithLogitsLoss': (lambda m: m.BCEWithLogitsLoss, lambda r: (r.normal(size=(4, 5)), r.uniform(size=(4, 5)))),
     'MultiMarginLoss': (lambda m: m.MultiMarginLoss, lambda r: (r.normal(size=(4, 5)), r.integers(0, 5, 4))),
+    'MultiMarginLoss(1-D)': (lambda m: m.MultiMarginLoss, lambda r: (r.normal(size=5), np.array(3))),
+    'CrossEntropyLoss(probabilities)': (lambda m: m.CrossEntropyLoss, lambda r: (r.normal(size=(4, 5)), r.dirichlet(np.ones(5), 4))),
 }
 
 
@@ -611,6 +613,10 @@ def test_plots_and_widget():
     (lambda: nl.CrossEntropyLoss()(np.zeros((2, 3)), torch.tensor([0, 1])), TypeError, 'target: expected a NumPy array, got Tensor'),
     (lambda: nl.mse_loss([0.0, 1.0], np.zeros(2)), TypeError, 'input: expected a NumPy array, got list'),
     (lambda: nl.multi_margin_loss(np.zeros((2, 3)), [0, 1]), TypeError, 'target: expected a NumPy array'),
+    (lambda: nl.multi_margin_loss(np.zeros(3), 1), TypeError, 'target: expected a NumPy array, got int'),
+    (lambda: nl.multi_margin_loss(np.zeros(3), np.array([0, 1])), ValueError, 'target: expected class indices of shape ()'),
+    (lambda: nl.mse_loss(np.zeros(3), torch.zeros(3)), TypeError, 'target: expected a NumPy array, got Tensor'),
+    (lambda: nl.BCEWithLogitsLoss(pos_weight=np.array([1, 2])), TypeError, 'pos_weight: expected a floating-point dtype'),
     (lambda: nl.logsumexp(np.zeros((2, 3)), 1, keepdim='no'), TypeError, 'keepdim: expected True or False'),
     (lambda: nl.log_softmax(np.zeros((2, 3))), TypeError, 'dim: expected an integer axis, got None'),
     (lambda: tl.cross_entropy(torch.zeros(2, 3), [0, 1]), TypeError, 'target: expected a torch tensor, got list'),
@@ -656,3 +662,54 @@ def test_logsumexp_signature_is_pytorchs(backend):
     params = inspect.signature(BACKENDS[backend].logsumexp).parameters   # torch.logsumexp(input, dim, keepdim=False): a builtin
     assert list(params) == ['input', 'dim', 'keepdim'] and params['dim'].default is inspect.Parameter.empty
     assert params['keepdim'].default is False
+
+
+# ---------------------------------------------------------------- class-probability targets, tolerances, defaults
+
+@pytest.mark.parametrize('reduction', ['none', 'mean', 'sum'])
+@pytest.mark.parametrize('label_smoothing', [0.0, 0.2])
+def test_probability_targets_with_weight_on_spatial_input_match_pytorch(rng, reduction, label_smoothing):
+    "Class probabilities over dimension 1 of an (N, C, d) input, with class weights: value and gradient are PyTorch's."
+    x = rng.normal(size=(2, 4, 3))
+    t = np.moveaxis(rng.dirichlet(np.ones(4), (2, 3)), -1, 1)              # sums to 1 over dimension 1
+    w = np.array([0.5, 1.0, 2.0, 3.0])
+    options = dict(weight=w, label_smoothing=label_smoothing, reduction=reduction)
+    g = rng.normal(size=(2, 3)) if reduction == 'none' else None
+    value, grad = numpy_value_and_grad(nl.CrossEntropyLoss(**options), x, t, g)
+    t_options = {**options, 'weight': torch.from_numpy(w)}
+    bv, bg = builtin_value_and_grad(torch.nn.CrossEntropyLoss(**t_options), x, t, g)
+    assert value.shape == bv.shape and grad.shape == x.shape
+    np.testing.assert_allclose(value, bv, rtol=1e-13)
+    np.testing.assert_allclose(grad, bg, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize('dtype, close, far', [('float64', 1e-7, 1e-5), ('float32', 2e-4, 5e-3), ('float16', 4e-3, 0.05)])
+def test_probability_sums_are_checked_to_a_tolerance_that_fits_the_dtype(dtype, close, far):
+    "Sums of class probabilities may miss 1 by rounding (1e-6 in float64, 1e-3 in float32, 1e-2 in float16), not by more."
+    x = np.zeros((1, 2), dtype)
+    target = lambda off: np.array([[0.5 + off, 0.5]], dtype)
+    assert abs(float(target(close).sum()) - 1) > 0                         # really off, by less than the tolerance
+    value = nl.CrossEntropyLoss()(x, target(close))
+    assert value.dtype == dtype and float(value) == pytest.approx(np.log(2) * (1 + close), rel=1e-2)
+    with pytest.raises(ValueError, match='target: class probabilities must sum to 1 over dimension 1'):
+        nl.CrossEntropyLoss()(x, target(far))
+
+
+def test_logsumexp_keepdim_and_shapes_are_torchs(rng):
+    z = rng.normal(size=(1, 3, 2))
+    for dim in (0, 1, 2, -1):
+        for keepdim in (False, True):
+            expected = torch.logsumexp(torch.from_numpy(z), dim, keepdim=keepdim).numpy()
+            ours = nl.logsumexp(z, dim, keepdim=keepdim)
+            assert ours.shape == expected.shape, (dim, keepdim)
+            np.testing.assert_allclose(ours, expected, rtol=1e-14)
+    assert nl.logsumexp(z, 1).shape == (1, 2) and nl.logsumexp(z, 1, keepdim=True).shape == (1, 1, 2)
+
+
+def test_functional_defaults_give_pytorchs_values(rng):
+    "Called with no options, the functional losses are PyTorch's (label_smoothing=0, p=1, margin=1, mean)."
+    x, y = rng.normal(size=(5, 4)), np.array([0, 3, 1, 1, 2])
+    np.testing.assert_allclose(nl.cross_entropy(x, y), F.cross_entropy(torch.tensor(x), torch.tensor(y)).numpy(), rtol=1e-14)
+    np.testing.assert_allclose(nl.multi_margin_loss(x, y), F.multi_margin_loss(torch.tensor(x), torch.tensor(y)).numpy(), rtol=1e-14)
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    assert float(nl.cross_entropy(x, y)) == pytest.approx(-logp[np.arange(5), y].mean(), rel=1e-14)

@@ -520,3 +520,16 @@ def test_digits_test_scores():
     assert scores.shape == (270, 10) and y.shape == (270,)
     assert float(tm.accuracy(y, tm.predictions(scores))) > 0.85
     with pytest.raises(ValueError, match='epochs: expected a value >= 1'): digits_test_scores(epochs=0)
+
+
+def test_most_confused_orders_by_count_then_true_then_predicted_label_and_keeps_five():
+    cm = np.array([[9, 4, 0, 2],
+                   [1, 8, 3, 0],
+                   [4, 0, 7, 6],
+                   [2, 5, 1, 9]])
+    # off-diagonal counts, by hand: 6 (2->3), 5 (3->1), 4 (0->1 and 2->0: the lower true label first), 3 (1->2),
+    # then 2 (0->3, 3->0) and 1 (1->0, 3->2)
+    assert nm.most_confused(cm) == [(2, 3, 6), (3, 1, 5), (0, 1, 4), (2, 0, 4), (1, 2, 3)]
+    assert nm.most_confused(cm, k=20) == [(2, 3, 6), (3, 1, 5), (0, 1, 4), (2, 0, 4), (1, 2, 3), (0, 3, 2), (3, 0, 2),
+                                          (1, 0, 1), (3, 2, 1)]
+    assert nm.most_confused(cm.T, labels=list('abcd'), k=3) == [('d', 'c', 6), ('b', 'd', 5), ('a', 'c', 4)]

@@ -489,3 +489,184 @@ def test_a_nan_gradient_flows_back_as_in_pytorch(layer, x):
     grad.reshape(-1)[0] = np.nan
     with np.errstate(all='ignore'): grad_in = layer.backward(grad)
     assert np.isnan(grad_in).any()
+
+
+# --- the array protocol, buffers walked as torch walks them, nested reprs -------------------------------------------------
+
+def test_parameter_array_protocol_copies_only_when_asked_and_honours_dtype():
+    "`np.asarray(p)` is `p.data` (float32 too); `np.array(p)` copies; a dtype given to the protocol is the dtype returned."
+    data = np.arange(6, dtype=np.float32).reshape(2, 3)
+    p = dnp.Parameter(data)
+    assert np.asarray(p) is data and np.asarray(p, dtype=np.float32) is data     # its own dtype asks for no copy
+    for copy in (np.array(p), np.array(p, copy=True), p.__array__(copy=True)):
+        assert copy.dtype == np.float32 and not np.shares_memory(copy, data)
+        np.testing.assert_array_equal(copy, data)
+    for dtype in (np.float64, np.float16):
+        for arr in (p.__array__(dtype), p.__array__(dtype, copy=True), np.asarray(p, dtype=dtype)):
+            assert arr.dtype == dtype and not np.shares_memory(arr, data)
+            np.testing.assert_array_equal(arr, data)
+
+
+def test_parameter_ufunc_with_two_outputs_returns_both_as_numpy_does():
+    p = dnp.Parameter(np.array([3.5, -1.25]))
+    frac, whole = dnp.Parameter(np.zeros(2)), np.zeros(2)
+    result = np.modf(p, out=(frac, whole))
+    ref = np.modf(np.array([3.5, -1.25]), out=(np.zeros(2), np.zeros(2)))
+    assert isinstance(result, tuple) and len(result) == 2 and result[0] is frac and result[1] is whole
+    np.testing.assert_array_equal(frac.data, ref[0]); np.testing.assert_array_equal(whole, ref[1])
+    np.testing.assert_array_equal(frac.data, [0.5, -0.25]); np.testing.assert_array_equal(whole, [3.0, -1.0])
+
+
+def _buffered_pair(nn_module):
+    "A container holding one BatchNorm twice (once nested) and a second BatchNorm, in either backend."
+    bn = nn_module.BatchNorm1d(3)
+    return nn_module.Sequential(nn_module.Linear(2, 3), bn, nn_module.Sequential(bn, nn_module.BatchNorm1d(3)))
+
+
+def test_named_buffers_and_buffers_walk_the_model_as_torch_does():
+    ours, theirs = _buffered_pair(dnp), _buffered_pair(torch.nn)
+    names = lambda pairs: [name for name, _ in pairs]
+    for kwargs in ({}, {'prefix': 'net'}, {'remove_duplicate': False}, {'prefix': 'net', 'remove_duplicate': False},
+                   {'recurse': False}):
+        assert names(ours.named_buffers(**kwargs)) == names(theirs.named_buffers(**kwargs)), kwargs
+        assert names(ours[1].named_buffers(**kwargs)) == names(theirs[1].named_buffers(**kwargs)), kwargs
+    assert names(ours.named_buffers())[0] == '1.running_mean' and len(names(ours.named_buffers())) == 6
+    assert len(list(ours.buffers())) == len(list(theirs.buffers())) == 6
+    assert list(ours.buffers(recurse=False)) == [] and len(list(ours[1].buffers(recurse=False))) == 3
+    assert next(iter(ours.buffers())) is ours[1].running_mean                     # the buffers themselves, not copies
+
+
+def test_nested_containers_print_indented_like_pytorch():
+    make = lambda nn: nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Sequential(nn.Linear(3, 1))))
+    assert repr(make(dnp)) == repr(make(torch.nn))
+    assert repr(make(dnp)).splitlines()[5] == '      (0): Linear(in_features=3, out_features=1, bias=True)'
+
+
+def test_a_parameter_holds_a_numpy_array_never_a_tensor():
+    with pytest.raises(TypeError) as info: Parameter(torch.zeros(2))
+    assert str(info.value).startswith('data: expected a NumPy array, got Tensor')
+    with pytest.raises(TypeError) as info: Parameter([1.0, 2.0])
+    assert str(info.value).startswith('data: expected a NumPy array, got list')
+
+
+def test_to_takes_a_numpy_scalar_type_as_its_first_argument():
+    "`m.to(np.float64)` is a dtype, as `m.to(torch.float64)` is for a torch module; a Python type is not a device either."
+    model = dnp.MLP(3, [4, 2])
+    assert model.to(np.float64) is model and {p.dtype for p in model.parameters()} == {np.dtype(np.float64)}
+    assert model.to(np.float32) is model and {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
+    with pytest.raises(TypeError, match="device: expected 'cpu' or None"): model.to(float)
+
+
+def test_a_module_call_passes_keyword_arguments_to_forward_as_torch_does():
+    layer = dnp.Linear(3, 2, dtype='float64', generator=0)
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(layer(input=x), layer(x))
+    t = torch.nn.Linear(3, 2, dtype=torch.float64)
+    torch.testing.assert_close(t(input=torch.from_numpy(x)), t(torch.from_numpy(x)))
+
+
+def test_named_modules_skips_what_memo_already_holds_and_fills_it_as_torch_does():
+    for nn_module in (dnp, torch.nn):
+        relu = nn_module.ReLU()
+        model = nn_module.Sequential(nn_module.Linear(2, 3), relu, nn_module.Sequential(nn_module.Linear(3, 3), relu))
+        memo = {model[2]}
+        assert [name for name, _ in model.named_modules(memo=memo)] == ['', '0', '1'], nn_module
+        assert memo == {model, model[0], model[1], model[2]}
+
+
+def test_load_state_dict_round_trips_shared_members_partial_dicts_and_non_finite_values_as_torch():
+    "A shared BatchNorm's buffers load under each of their names; strict=False loads what matches; NaN and inf load as saved."
+    ours, theirs = _buffered_pair(dnp), _buffered_pair(torch.nn)
+    ours.load_state_dict(ours.state_dict())
+    ours.load_state_dict({k: v.detach().clone() for k, v in theirs.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    for model in (dnp.Linear(3, 2), torch.nn.Linear(3, 2)):
+        saved = {'weight': np.full((2, 3), np.nan, np.float32), 'extra': np.zeros(1, np.float32)}
+        if isinstance(model, torch.nn.Module): saved = {k: torch.from_numpy(v) for k, v in saved.items()}
+        bias = to_numpy(model.bias.data).copy()
+        model.load_state_dict(saved, strict=False)                       # 'bias' missing, 'extra' unexpected
+        assert np.isnan(to_numpy(model.weight.data)).all() and np.array_equal(to_numpy(model.bias.data), bias)
+    layer = dnp.BatchNorm1d(2)
+    layer.load_state_dict({**layer.state_dict(), 'running_var': np.array([np.inf, 1.0], np.float32)})
+    assert layer.running_var.tolist() == [np.inf, 1.0]
+
+
+def test_zero_grad_to_zeros_and_to_cast_the_gradients_as_torch_does():
+    "zero_grad(set_to_none=False) leaves zero arrays of each parameter's shape and dtype; .to(dtype) casts the gradients too."
+    model = dnp.MLP(3, [4, 2], dtype='float64', generator=0)
+    model(np.ones((5, 3))); model.backward(np.ones((5, 2)))
+    grads = {name: p.grad.copy() for name, p in model.named_parameters()}
+    model.to('float32')
+    for name, p in model.named_parameters():
+        assert p.grad.dtype == np.float32 and p.data.dtype == np.float32
+        np.testing.assert_allclose(p.grad, grads[name], rtol=1e-6)
+    model.to(dtype='float64')
+    assert all(p.grad.dtype == np.float64 for p in model.parameters())
+    model.zero_grad(set_to_none=False)
+    for p in model.parameters():
+        assert isinstance(p.grad, np.ndarray) and p.grad.shape == p.data.shape and p.grad.dtype == np.float64
+        assert not p.grad.any()
+    t = torch.nn.Linear(3, 2, dtype=torch.float64)
+    t(torch.ones(5, 3, dtype=torch.float64)).sum().backward()
+    assert t.to(torch.float32).weight.grad.dtype == torch.float32      # PyTorch casts .grad with the parameter
+
+
+def test_linear_bias_is_drawn_from_the_whole_interval_and_sizes_start_at_one():
+    "PyTorch's default init draws the bias, like the weight, uniformly from [-1/sqrt(in), 1/sqrt(in)]."
+    layer = dnp.Linear(4, 2000, generator=0)
+    bias = layer.bias.data
+    assert np.abs(bias).max() <= 0.5 and bias.min() < -0.45 and bias.max() > 0.45 and abs(bias.mean()) < 0.03
+    assert dnp.Linear(1, 1)(np.ones((2, 1), np.float32)).shape == (2, 1)
+    with pytest.raises(ValueError, match='out_features: expected a value >= 1, got 0'): dnp.Linear(3, 0)
+    with pytest.raises(TypeError, match='in_features: expected an integer, got float'): dnp.Linear(2.5, 3)
+    with pytest.raises(ValueError, match="device: the NumPy backend computes on the CPU only"): dnp.MLP(3, [2], device='cuda')
+
+
+def test_linear_on_batches_with_extra_dimensions_matches_torch():
+    x = np.random.default_rng(0).normal(size=(2, 4, 3))
+    layer = dnp.Linear(3, 5, dtype='float64', generator=1)
+    t = torch.nn.Linear(3, 5, dtype=torch.float64)
+    t.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    xt = torch.tensor(x, requires_grad=True)
+    out = t(xt); g = torch.ones_like(out); out.backward(g)
+    np.testing.assert_allclose(layer(x), out.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.backward(g.numpy()), xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.weight.grad, t.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.bias.grad, t.bias.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r'grad_output: expected shape \(2, 4, 5\)'): layer.backward(np.ones((8, 5)))
+
+
+def test_check_input_checks_what_a_layer_is_given():
+    from dlcourse.numpy.nn import check_input
+    x = np.ones((2, 3))
+    assert check_input(x, 'float64', 3) is x and check_input(x, np.dtype('float64')) is x
+    assert check_input(x, 'float64', np.int64(3)) is x
+    for features, error, message in ((0, ValueError, 'features: expected a value >= 1, got 0'),
+                                     (2.5, TypeError, 'features: expected an integer, got float'),
+                                     (True, TypeError, 'features: expected an integer, got bool')):
+        with pytest.raises(error) as info: check_input(x, 'float64', features)
+        assert str(info.value).startswith(message)
+    with pytest.raises(TypeError, match=r"input: expected dtype float32 \(the layer's dtype\)"): check_input(x, 'float32', 3)
+    with pytest.raises(ValueError, match=r'input: expected last dimension 2, got shape \(2, 3\)'): check_input(x, 'float64', 2)
+    with pytest.raises(ValueError, match=r'input: expected last dimension 3, got shape \(3, 2\)'): check_input(x.T.copy(), 'float64', 3)
+    with pytest.raises(TypeError, match='input: expected a NumPy array, got Tensor'): check_input(torch.ones(2, 3), 'float32', 3)
+    nan = np.array([[np.nan, 1.0, 2.0]])
+    assert check_input(nan, 'float64', 3) is nan                                # NaN passes, as in PyTorch
+
+
+def test_relu_backward_checks_its_gradient():
+    relu = dnp.ReLU()
+    relu(np.array([[-1.0, 2.0]]))
+    with pytest.raises(ValueError, match=r'grad_output: expected shape \(1, 2\), got \(2,\)'): relu.backward(np.ones(2))
+    with pytest.raises(TypeError, match='grad_output: expected dtype float64'): relu.backward(np.ones((1, 2), np.float32))
+    with pytest.raises(TypeError, match='grad_output: expected a NumPy array, got Tensor'): relu.backward(torch.ones(1, 2))
+    with pytest.raises(TypeError, match='input: expected a NumPy array, got Tensor'): dnp.relu(torch.ones(2))
+
+
+def test_to_casts_floating_buffers_both_ways_and_leaves_integer_ones():
+    ours, theirs = dnp.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    for dtype, torch_dtype in (('float64', torch.float64), ('float32', torch.float32)):
+        ours.to(dtype); theirs.to(torch_dtype)
+        assert {n: str(b.dtype) for n, b in ours.named_buffers()} == \
+               {n: str(b.dtype).replace('torch.', '') for n, b in theirs.named_buffers()}
+    assert ours.running_var.dtype == np.float32 and ours.num_batches_tracked.dtype == np.int64

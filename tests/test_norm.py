@@ -9,6 +9,7 @@ from dlcourse.data import ArrayDataset, DataLoader, digits_splits
 from dlcourse.learner import Learner, TrainingDiverged
 from dlcourse.numpy import norm as dnp_norm
 from dlcourse.numpy.losses import CrossEntropyLoss
+from dlcourse.numpy.nn import Linear as NumpyLinear
 from dlcourse.numpy.optim import SGD
 from dlcourse.torch import norm as tnorm
 from dlcourse.torch.losses import CrossEntropyLoss as TorchCrossEntropyLoss
@@ -503,3 +504,62 @@ def test_exploration_functions_check_their_arguments(call, error, match):
 def test_a_diverged_run_may_have_no_accuracy():
     run = enorm.NormRun(False, 'he', 1.0, np.ones(3), 4, float('nan'), np.ones((2, 2)), np.full((2, 2), np.nan))
     assert np.isnan(run.final_loss)
+
+
+# ---------------------------------------------------------------- layer norm: edge shapes, NaN, exact messages; norm_mlp defaults
+
+@pytest.mark.parametrize('backend', ['numpy', 'torch'])
+def test_layer_norm_edge_shapes_and_nan_match_torch(backend):
+    "A single example of shape normalized_shape, a normalized size of 1, and NaN (which spreads over its row) are PyTorch's."
+    mod = dnp_norm if backend == 'numpy' else tnorm
+    run = (lambda layer, x: layer(x)) if backend == 'numpy' else (lambda layer, x: layer(torch.from_numpy(x)).detach().numpy())
+    for shape, x in ((4, np.array([1.0, 2.0, 3.0, 4.0])), ((2, 1), np.arange(6.0).reshape(3, 2, 1)),
+                     (1, np.array([[5.0], [-2.0]])), (3, np.array([[1.0, np.nan, 2.0], [0.0, 1.0, 2.0]]))):
+        ours = run(mod.LayerNorm(shape, dtype='float64'), x)
+        expected = nn.LayerNorm(shape, dtype=torch.float64)(torch.from_numpy(x)).detach().numpy()
+        assert ours.shape == expected.shape == x.shape
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15)
+    assert np.isnan(ours[0]).all() and not np.isnan(ours[1]).any()
+
+
+@pytest.mark.parametrize('backend', ['numpy', 'torch'])
+def test_layer_norm_errors_name_the_expected_shape_and_integer_sizes(backend):
+    mod = dnp_norm if backend == 'numpy' else tnorm
+    arr = (lambda *s: np.zeros(s, np.float32)) if backend == 'numpy' else (lambda *s: torch.zeros(*s))
+    with pytest.raises(ValueError) as info: mod.LayerNorm((3, 4))(arr(2, 4, 3))
+    assert str(info.value) == 'input: expected shape (*, 3, 4) ending in normalized_shape, got (2, 4, 3)'
+    with pytest.raises(ValueError) as info: mod.LayerNorm(5)(arr(5, 1))
+    assert str(info.value) == 'input: expected shape (*, 5) ending in normalized_shape, got (5, 1)'
+    for bad in ((3, 2.5), (2.0,), [4, np.float64(3)]):
+        with pytest.raises(TypeError, match='normalized_shape: expected an integer'): mod.LayerNorm(bad)
+    assert mod.LayerNorm((np.int64(3), 1)).normalized_shape == (3, 1)
+
+
+def test_norm_mlp_defaults_and_smallest_width():
+    "By default eight hidden blocks of width 64 between 64 inputs and 10 outputs; a width of 1 is allowed."
+    model = dnp_norm.norm_mlp(generator=0)
+    linears = [m for m in model if isinstance(m, NumpyLinear)]
+    assert len(model) == 17 and len(linears) == 9
+    assert [(m.in_features, m.out_features) for m in linears] == [(64, 64)] * 8 + [(64, 10)]
+    narrow = dnp_norm.norm_mlp(depth=2, width=1, in_features=3, out_features=2, generator=0)
+    assert [(m.in_features, m.out_features) for m in narrow if isinstance(m, NumpyLinear)] == [(3, 1), (1, 1), (1, 2)]
+    assert narrow(np.ones((4, 3), np.float32)).shape == (4, 2)
+
+
+@pytest.mark.parametrize('batch_norm', [False, True])
+def test_norm_mlp_builds_every_layer_in_the_dtype_asked_for(batch_norm):
+    model = dnp_norm.norm_mlp(depth=2, width=4, batch_norm=batch_norm, in_features=3, out_features=2, dtype='float64', generator=0)
+    assert {p.dtype for p in model.parameters()} == {np.dtype(np.float64)}
+    assert {b.dtype for n, b in model.named_buffers() if 'running' in n} == ({np.dtype(np.float64)} if batch_norm else set())
+    out = model(np.ones((5, 3)))
+    assert out.dtype == np.float64 and model.backward(np.ones_like(out)).dtype == np.float64
+    assert {p.dtype for p in dnp_norm.norm_mlp(depth=2, width=4, batch_norm=batch_norm, generator=0).parameters()} == {np.dtype(np.float32)}
+
+
+def test_standardize_errors_name_the_argument_that_is_wrong():
+    x = np.ones((4, 3))
+    x_hat, _, _, inv_std = dnp_norm.standardize(x, (0,), 1e-5)
+    with pytest.raises(TypeError, match='^eps: expected a real number'): dnp_norm.standardize(x, (0,), 'small')
+    with pytest.raises(TypeError, match='^x_hat: expected a NumPy array'): dnp_norm.standardize_backward(x, x_hat.tolist(), inv_std, (0,))
+    with pytest.raises(TypeError, match='^grad_x_hat: expected a NumPy array'): dnp_norm.standardize_backward(x.tolist(), x_hat, inv_std, (0,))
+    with pytest.raises(TypeError, match='^inv_std: expected a NumPy array'): dnp_norm.standardize_backward(x, x_hat, inv_std.tolist(), (0,))

@@ -679,3 +679,12 @@ def test_optimizer_repr_is_pytorchs():
                                    {'params': [torch.zeros(2, requires_grad=True)], 'lr': 0.5}], lr=0.1, momentum=0.9)).splitlines()
     extra = ('differentiable', 'foreach', 'fused')
     assert ours == [line for line in theirs if line.strip() and not line.strip().startswith(extra)]
+
+
+def test_optimizer_repr_with_named_parameters_is_pytorchs():
+    "Built from named_parameters(), both print each group's param_names, as torch.optim does."
+    ours = repr(SGD(Linear(3, 2).named_parameters(), lr=0.1, momentum=0.9)).splitlines()
+    theirs = repr(torch.optim.SGD(torch.nn.Linear(3, 2).named_parameters(), lr=0.1, momentum=0.9)).splitlines()
+    extra = ('differentiable', 'foreach', 'fused')
+    assert ours == [line for line in theirs if line.strip() and not line.strip().startswith(extra)]
+    assert "    param_names: ['weight', 'bias']" in ours

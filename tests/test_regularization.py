@@ -348,3 +348,80 @@ def test_l1_check_catches_a_dropped_parameter_and_a_wrong_gradient(monkeypatch):
 def test_experiment_and_check_arguments_are_checked_first(call, message):
     with pytest.raises((TypeError, ValueError), match=message):
         call()
+
+
+# ---- defaults, eval mode, non-finite values ---------------------------------------------------------------
+
+def test_dropout_defaults_like_torch_and_follow_manual_seed():
+    from dlcourse.core import manual_seed
+    drop = npreg.Dropout()
+    assert drop.p == torch.nn.Dropout().p == 0.5 and drop.extra_repr() == 'p=0.5, inplace=False'
+    x = np.ones((6, 7))
+    manual_seed(3); a = drop(x)                          # no generator: the one manual_seed sets, at call time
+    manual_seed(3); b = drop(x)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, 2.0 * (np.random.default_rng(3).random((6, 7)) >= 0.5))
+
+
+def test_fixed_mask_dropout_in_eval_is_the_identity_both_ways():
+    mask = np.array([[True, False, True], [False, True, True]])
+    drop = npreg.FixedMaskDropout(mask, 0.5).eval()
+    x, g = np.arange(6.0).reshape(2, 3), np.full((2, 3), 3.0)
+    out = drop(x)
+    np.testing.assert_array_equal(out, x)
+    assert out is not x
+    np.testing.assert_array_equal(drop.backward(g), g)
+    np.testing.assert_array_equal(drop(np.array([[np.nan, np.inf, 1.0]] * 2)), np.array([[np.nan, np.inf, 1.0]] * 2))
+    with pytest.raises(TypeError, match='^input: expected a NumPy array, got'): drop([[1.0, 2.0, 3.0]] * 2)
+    with pytest.raises(TypeError, match='^input: expected a NumPy array, got'): drop(torch.ones(2, 3))
+    drop.train()
+    np.testing.assert_array_equal(drop(x), x * mask * 2.0)
+    np.testing.assert_array_equal(drop.backward(g), g * mask * 2.0)
+
+
+@pytest.mark.filterwarnings('ignore:invalid value encountered in multiply:RuntimeWarning')   # -inf * 0 (NumPy warns)
+def test_nan_and_inf_pass_through_a_given_mask_like_torch():
+    x = np.array([np.nan, np.inf, -np.inf, 2.0])
+    mask = np.array([True, True, False, True])
+    expected = torch.nn.functional.dropout(torch.as_tensor(x), 0.5)      # only to confirm torch lets them through
+    assert torch.isnan(expected).sum() >= 1
+    out = npreg.dropout_with_mask(x, mask, 0.5)
+    np.testing.assert_array_equal(out, [np.nan, np.inf, np.nan, 4.0])    # -inf * 0 is NaN, as in torch
+    np.testing.assert_array_equal(out, treg.dropout_with_mask(torch.as_tensor(x), torch.as_tensor(mask), 0.5).numpy())
+    np.testing.assert_array_equal(npreg.FixedMaskDropout(mask, 0.5)(x), out)
+
+
+def test_p_one_zeroes_without_warnings():
+    import warnings
+    x = np.array([np.nan, np.inf, -np.inf, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        out = npreg.Dropout(1.0)(x)
+        np.testing.assert_array_equal(npreg.dropout_with_mask(x, np.ones(4, bool), 1.0), out)
+    np.testing.assert_array_equal(out, torch.nn.Dropout(1.0)(torch.as_tensor(x)).numpy())
+
+
+def test_check_mask_compares_shapes_with_any_numpy_input():
+    mask = np.array([1, 0, 1])
+    assert npreg.check_mask(mask, np.arange(3)) is mask                  # only the shape of input matters
+    assert npreg.check_mask(mask, np.array([np.nan, 1.0, np.inf])) is mask
+    with pytest.raises(TypeError, match='^input: expected a NumPy array, got'): npreg.check_mask(mask, torch.ones(3))
+    with pytest.raises(TypeError, match=r'^shape\[0\]: expected an integer'): npreg.Dropout(0.5).draw_mask((2.0, 3))
+
+
+def test_penalties_of_diverged_weights_are_inf_or_nan_not_errors():
+    for data, l1, l2 in (([np.inf, 1.0], np.inf, np.inf), ([np.nan, 1.0], np.nan, np.nan)):
+        for fn, expected in ((npreg.l1_penalty, l1), (npreg.l2_penalty, l2)):
+            w = Parameter(np.ones(2)); w.data[:] = data          # a weight that training drove to inf or NaN
+            value = fn([w], 0.1)
+            ref = float(treg.l1_penalty([torch.tensor(data)], 0.1) if fn is npreg.l1_penalty
+                        else treg.l2_penalty([torch.tensor(data)], 0.1))
+            np.testing.assert_array_equal(value, expected)
+            np.testing.assert_array_equal(ref, expected)
+
+
+def test_penalties_of_float32_weights_are_summed_in_float64():
+    "2**24 + 1 and 4097**2 are not float32 numbers; the penalty is still exact."
+    w = Parameter(np.array([2.0 ** 24] + [1.0] * 999, dtype=np.float32))
+    assert npreg.l1_penalty([w], 1.0) == 2 ** 24 + 999
+    assert npreg.l2_penalty([Parameter(np.array([4097.0], dtype=np.float32))], 1.0) == 4097 ** 2 / 2

@@ -180,3 +180,25 @@ def test_compare_autoencoders_is_cached_and_plots_both_models():
     assert [t.get_text().split(':')[0] for t in fig.axes[-1].get_legend().get_texts()] == ['untied', 'tied']
     plt.close(fig)
     with pytest.raises(ValueError, match='examples'): train_autoencoder(True, examples=-1)
+
+
+@pytest.mark.parametrize('backend', ['numpy', 'torch'])
+def test_bias_init_is_uniform_in_one_over_sqrt_in_features_like_linear(backend):
+    "The decoder's own bias starts as nn.Linear's does: U(-1/sqrt(in), 1/sqrt(in)) with in = the encoder's out_features, in the weight's dtype."
+    if backend == 'numpy':
+        dec = TiedLinear(Linear(2000, 4), generator=np.random.default_rng(0))
+        bias, dtype = dec.bias.data, dec.bias.dtype
+    else:
+        torch.manual_seed(0)
+        dec = TorchTiedLinear(tnn.Linear(2000, 4))
+        bias, dtype = dec.bias.detach().numpy(), dec.bias.detach().numpy().dtype
+    bound = np.float32(1 / np.sqrt(4))
+    assert dtype == np.float32 and bias.shape == (2000,)
+    assert bias.min() >= -bound and bias.max() <= bound
+    assert bias.min() < -0.99 * bound and bias.max() > 0.99 * bound      # 2000 draws reach both ends
+
+
+def test_repr_names_the_decoder_shape_bias_and_tie_like_torch():
+    assert repr(TiedLinear(Linear(6, 3))) == repr(TorchTiedLinear(tnn.Linear(6, 3))) == \
+        'TiedLinear(in_features=3, out_features=6, bias=True (weight tied))'
+    assert repr(TiedLinear(Linear(6, 3), bias=False)) == 'TiedLinear(in_features=3, out_features=6, bias=False (weight tied))'

@@ -217,7 +217,7 @@ class Optimizer:
         lines = [type(self).__name__ + ' (']
         for i, g in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
-            lines += [f"    {k}: {g[k]}" for k in sorted(g) if k not in ('params', 'param_names')]
+            lines += [f"    {k}: {g[k]}" for k in sorted(g) if k != 'params']   # param_names too, as PyTorch prints them
         return '\n'.join(lines + [')'])
 
 # %% ../../nbs/50a_gd_numpy.ipynb #c5b4b715
