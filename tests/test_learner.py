@@ -9,6 +9,7 @@ from dlcourse.data import ArrayDataset, DataLoader
 from dlcourse.learner import (Callback, CancelBatchException, CancelEpochException, CancelFitException, Learner, NumpyBackend, TorchBackend,
                               TrainingDiverged, accuracy)
 from dlcourse.numpy.losses import CrossEntropyLoss, MSELoss
+from dlcourse.numpy import losses as dnp_losses
 from dlcourse.numpy.optim import SGD
 from dlcourse.torch import nn as tnn
 from dlcourse.torch.losses import CrossEntropyLoss as TorchCrossEntropyLoss
@@ -272,15 +273,19 @@ def test_a_bad_batch_from_a_loader_without_length_is_named_before_the_step():
     assert learn.step == 0
 
 
+def _linear_backend(backend: str, dtype: str, loss: str):
+    "A 2 -> 3 Linear in `dtype` with the loss class named `loss`, wrapped in the NumPy or the PyTorch backend."
+    if backend == 'numpy':
+        model = dnp.Linear(2, 3, dtype=dtype)
+        return model, NumpyBackend(model, getattr(dnp_losses, loss)(), SGD(model.parameters(), lr=0.1))
+    model = torch.nn.Linear(2, 3).to(getattr(torch, dtype))
+    return model, TorchBackend(model, getattr(torch.nn, loss)(), torch.optim.SGD(model.parameters(), lr=0.1))
+
+
 @pytest.mark.parametrize('backend', ['numpy', 'torch'])
 def test_backends_convert_and_check_batches(backend):
     X, y = blobs()
-    if backend == 'numpy':
-        model = dnp.Linear(2, 3, dtype='float64')
-        b = NumpyBackend(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1))
-    else:
-        model = torch.nn.Linear(2, 3).double()
-        b = TorchBackend(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1))
+    model, b = _linear_backend(backend, 'float64', 'CrossEntropyLoss')
     xb, yb = b.batch(X.astype(np.float32).tolist(), y)          # nested lists and float32: cast to the model's dtype
     assert str(xb.dtype).endswith('float64') and len(xb) == len(yb) == 120
     assert str(b.batch(X.astype(np.int64), y)[0].dtype).endswith('float64')   # integer inputs too
@@ -647,12 +652,7 @@ def test_errors_start_with_the_argument_they_name(make, error, message):
 @pytest.mark.parametrize('backend', ['numpy', 'torch'])
 def test_backends_name_the_argument_and_take_any_numbers_as_scores(backend):
     X, y = blobs()
-    if backend == 'numpy':
-        model = dnp.Linear(2, 3, dtype='float32')
-        b = NumpyBackend(model, MSELoss(), SGD(model.parameters(), lr=0.1))
-    else:
-        model = torch.nn.Linear(2, 3)
-        b = TorchBackend(model, torch.nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1))
+    model, b = _linear_backend(backend, 'float32', 'MSELoss')
     _, targets = b.batch(X, np.zeros((120, 3)))                      # float64 targets: cast to the float32 model's dtype
     assert str(targets.dtype).endswith('float32')
     assert str(b.batch(X, np.zeros((120, 3), dtype=np.float16))[1].dtype).endswith('float32')   # and float16 ones too
