@@ -248,7 +248,6 @@ class Module:
         dtype = resolve_dtype(dtype)
         for module in self.modules():
             for p in module._parameters.values():
-                if p is None: continue
                 p.data = p.data.astype(dtype)
                 if p.grad is not None: p.grad = p.grad.astype(dtype)
             for name, b in module._buffers.items():
